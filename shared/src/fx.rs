@@ -1,0 +1,104 @@
+//! `fx-refresh`: write the MXN/USD rate item the partner API prices with.
+
+use crate::clock::Clock;
+use crate::store::{RateRecord, RateWriter, StoreError};
+use async_trait::async_trait;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Where a fresh MXN-per-USD rate comes from.
+#[async_trait]
+pub trait FxFeed: Send + Sync {
+    fn source(&self) -> &str;
+    async fn mxn_per_usd(&self) -> Result<Decimal, String>;
+}
+
+/// Sandbox: the configured fixed rate.
+pub struct FixedFeed(pub Decimal);
+
+#[async_trait]
+impl FxFeed for FixedFeed {
+    fn source(&self) -> &str {
+        "sandbox-fixed"
+    }
+    async fn mxn_per_usd(&self) -> Result<Decimal, String> {
+        Ok(self.0)
+    }
+}
+
+#[async_trait]
+impl FxFeed for crate::provider::reloadly::ReloadlyProvider {
+    fn source(&self) -> &str {
+        "reloadly"
+    }
+    async fn mxn_per_usd(&self) -> Result<Decimal, String> {
+        self.fx_rate_mxn_per_usd(None).await.map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FxError {
+    #[error("rate feed failed: {0}")]
+    Feed(String),
+    #[error("rate feed returned an implausible rate {0}")]
+    Implausible(Decimal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Apply our spread (fewer MXN per USD = partners pay slightly more USD), round to 4 places
+/// (down, in our favour by < 0.0001), sanity-check, and store it with its time.
+pub async fn refresh(
+    feed: &dyn FxFeed,
+    writer: &dyn RateWriter,
+    clock: &dyn Clock,
+    spread_percent: Decimal,
+) -> Result<RateRecord, FxError> {
+    let raw = feed.mxn_per_usd().await.map_err(FxError::Feed)?;
+    let rate = (raw * (Decimal::ONE - spread_percent / Decimal::ONE_HUNDRED))
+        .round_dp_with_strategy(4, RoundingStrategy::ToZero);
+    // MXN/USD has lived between ~9 and ~26 for decades: anything far outside is a bad feed.
+    if rate < Decimal::from(5) || rate > Decimal::from(60) {
+        return Err(FxError::Implausible(rate));
+    }
+    let record = RateRecord {
+        rate,
+        updated_at: clock.now(),
+        source: feed.source().to_owned(),
+    };
+    writer.put_rate(&record).await?;
+    tracing::info!(rate = %record.rate, source = %record.source, "exchange rate refreshed");
+    Ok(record)
+}
+
+/// `TOPUP_PROVIDER=reloadly`: Reloadly's fx-rate; sandbox: `SANDBOX_FX_RATE` (default 18.52).
+pub async fn feed_from_env(
+    config: &crate::config::AppConfig,
+) -> Result<Box<dyn FxFeed>, crate::app::BoxError> {
+    let provider = std::env::var("TOPUP_PROVIDER").unwrap_or_default();
+    if provider.split(',').next().map(str::trim) == Some("reloadly") {
+        return Ok(Box::new(crate::provider::select::reloadly_from_env().await?));
+    }
+    if config.mode != crate::config::Mode::Sandbox {
+        return Err("fx-refresh needs TOPUP_PROVIDER=reloadly outside sandbox mode".into());
+    }
+    Ok(Box::new(FixedFeed(
+        config
+            .sandbox_fx_rate
+            .unwrap_or_else(|| Decimal::new(1852, 2)),
+    )))
+}
+
+/// `FX_SPREAD_PERCENT` (default 0): the margin taken off the provider's rate.
+pub fn spread_from_env() -> Result<Decimal, crate::config::ConfigError> {
+    use std::str::FromStr;
+    match std::env::var("FX_SPREAD_PERCENT") {
+        Err(_) => Ok(Decimal::ZERO),
+        Ok(v) if v.trim().is_empty() => Ok(Decimal::ZERO),
+        Ok(v) => Decimal::from_str(v.trim())
+            .ok()
+            .filter(|d| *d >= Decimal::ZERO && *d < Decimal::from(20))
+            .ok_or_else(|| {
+                crate::config::ConfigError("FX_SPREAD_PERCENT must be a decimal in [0, 20)".into())
+            }),
+    }
+}

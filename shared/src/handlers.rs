@@ -1,0 +1,184 @@
+//! One handler per Lambda function. Each takes only the ports it needs; expected failures
+//! are `Ok(Response)` in the seed error shape, `Err` is reserved for bugs.
+
+use crate::auth::authenticate;
+use crate::config::Mode;
+use crate::domain::TransactionId;
+use crate::error::ApiError;
+use crate::http::{error_response, header, json_body, json_response, path_param, request_id};
+use crate::json::timestamp;
+use crate::queue::TopupQueue;
+use crate::store::{AccountReader, TransactionReader, TxKind};
+use crate::topup::{Accepted, TopupInput, TopupService};
+use crate::views;
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::json;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+type HttpResult = Result<Response<Body>, Error>;
+
+/// What `/health` probes: real calls (DescribeTable, GetQueueAttributes).
+#[async_trait::async_trait]
+pub trait HealthProbes: Send + Sync {
+    async fn database(&self) -> bool;
+    async fn queue(&self) -> bool;
+}
+
+pub const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Run a probe with the health timeout; a timeout counts as down.
+pub async fn probe<F, T, E>(f: F) -> bool
+where
+    F: Future<Output = Result<T, E>>,
+{
+    matches!(
+        tokio::time::timeout(HEALTH_PROBE_TIMEOUT, f).await,
+        Ok(Ok(_))
+    )
+}
+
+/// `GET /health`: 200 + `OK` when the database and the queue answer, else 503 + `DEGRADED`.
+pub async fn health(req: Request, mode: Mode, started: Instant, probes: &dyn HealthProbes) -> HttpResult {
+    let rid = request_id(&req);
+    let (db, queue) = tokio::join!(probes.database(), probes.queue());
+    let service = |up: bool| {
+        json!({ "connected": up, "status": if up { "healthy" } else { "unhealthy" } })
+    };
+    let ok = db && queue;
+    let body = json!({
+        "status": if ok { "OK" } else { "DEGRADED" },
+        "timestamp": timestamp(chrono::Utc::now()),
+        "uptime": started.elapsed().as_secs(),
+        "mode": mode.as_str(),
+        "services": { "database": service(db), "queue": service(queue) },
+    });
+    Ok(json_response(if ok { 200 } else { 503 }, &body, &rid))
+}
+
+/// `GET /api/balance`.
+pub async fn balance(req: Request, accounts: &dyn AccountReader) -> HttpResult {
+    let rid = request_id(&req);
+    let account = match authenticate(
+        accounts,
+        header(&req, "x-api-key"),
+        header(&req, "x-customer-id"),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return Ok(error_response(&e, &rid)),
+    };
+    Ok(json_response(200, &views::balance(&account), &rid))
+}
+
+/// `POST /api/enviadespensa/topup`: debit, send upstream, answer with the outcome.
+pub async fn topup(req: Request, accounts: &dyn AccountReader, service: &TopupService) -> HttpResult {
+    let rid = request_id(&req);
+    let (account, input) = match authorize_topup(&req, accounts).await {
+        Ok(v) => v,
+        Err(e) => return Ok(error_response(&e, &rid)),
+    };
+    let accepted = match service.accept(&account, &input, TxKind::Sync).await {
+        Ok(a) => a,
+        Err(e) => return Ok(error_response(&e, &rid)),
+    };
+    let (tx, refund_balance) = match accepted {
+        Accepted::Replay(tx) => {
+            tracing::info!(transaction_id = %tx.id, request_id = %rid, "idempotent replay");
+            (tx, None)
+        }
+        Accepted::New(tx) => {
+            tracing::info!(transaction_id = %tx.id, customer_id = %tx.customer_id, amount_mxn = tx.amount_mxn.value(), "debited; sending upstream");
+            match service.execute(tx.clone()).await {
+                Ok(done) => (done.transaction, done.balance_after_refund),
+                // The debit is committed and the record is PROCESSING: the reconciler settles
+                // it with the provider. Tell the partner it is pending, not failed.
+                Err(e) => {
+                    tracing::error!(transaction_id = %tx.id, error = %e, "finalize failed; left for the reconciler");
+                    (tx, None)
+                }
+            }
+        }
+    };
+    let (status, body) = views::sync_topup(&tx, refund_balance);
+    Ok(json_response(status, &body, &rid))
+}
+
+/// `POST /api/enviadespensa/topup-async`: debit + PENDING record, enqueue, answer at once.
+pub async fn topup_async(
+    req: Request,
+    accounts: &dyn AccountReader,
+    service: &TopupService,
+    queue: &dyn TopupQueue,
+) -> HttpResult {
+    let rid = request_id(&req);
+    let (account, input) = match authorize_topup(&req, accounts).await {
+        Ok(v) => v,
+        Err(e) => return Ok(error_response(&e, &rid)),
+    };
+    let tx = match service.accept(&account, &input, TxKind::Async).await {
+        Ok(Accepted::New(tx)) => {
+            // The record is durable; if this send fails the reconciler re-enqueues it.
+            if let Err(e) = queue.enqueue(&tx.id).await {
+                tracing::error!(transaction_id = %tx.id, error = %e, "enqueue failed; the reconciler will re-enqueue");
+            }
+            tx
+        }
+        Ok(Accepted::Replay(tx)) => tx,
+        Err(e) => return Ok(error_response(&e, &rid)),
+    };
+    Ok(json_response(200, &views::async_topup(&tx), &rid))
+}
+
+async fn authorize_topup(
+    req: &Request,
+    accounts: &dyn AccountReader,
+) -> Result<(crate::store::Account, TopupInput), ApiError> {
+    let account = authenticate(
+        accounts,
+        header(req, "x-api-key"),
+        header(req, "x-customer-id"),
+    )
+    .await?;
+    let body = json_body(req)?;
+    let input = TopupInput::parse(&body, header(req, "idempotency-key"))?;
+    Ok((account, input))
+}
+
+/// `GET /api/transaction/{id}`: unauthenticated per the seeds (the unguessable id is the
+/// token); if credentials are sent they must be valid and belong to the owner.
+pub async fn transaction_status(
+    req: Request,
+    transactions: &dyn TransactionReader,
+    accounts: &dyn AccountReader,
+) -> HttpResult {
+    let rid = request_id(&req);
+    let result = async {
+        let raw = path_param(&req, "id", "/transaction/").ok_or(ApiError::TransactionNotFound)?;
+        let id = TransactionId::parse(&raw).map_err(|_| ApiError::TransactionNotFound)?;
+        let key = header(&req, "x-api-key");
+        let customer = header(&req, "x-customer-id");
+        let caller = if key.is_some() || customer.is_some() {
+            Some(authenticate(accounts, key, customer).await?)
+        } else {
+            None
+        };
+        let tx = transactions
+            .get_transaction(&id)
+            .await
+            .map_err(|e| ApiError::ServiceUnavailable(e.to_string()))?
+            .ok_or(ApiError::TransactionNotFound)?;
+        if let Some(account) = caller {
+            if account.customer_id != tx.customer_id {
+                return Err(ApiError::TransactionForbidden);
+            }
+        }
+        Ok(tx)
+    }
+    .await;
+    match result {
+        Ok(tx) => Ok(json_response(200, &views::transaction_status(&tx), &rid)),
+        Err(e) => Ok(error_response(&e, &rid)),
+    }
+}

@@ -1,0 +1,92 @@
+//! The tables, declared once for code (local setup and tests create them from here); a test
+//! asserts `template.yaml` declares the same keys, GSI and TTL.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+
+/// Accounts table: pk/sk; holds accounts, daily counters, idempotency claims, ledger, rates.
+pub const ACCOUNTS_KEYS: (&str, &str) = ("pk", "sk");
+/// TTL attribute (daily counters expire by it).
+pub const ACCOUNTS_TTL_ATTRIBUTE: &str = "expires_at";
+/// Transactions table hash key.
+pub const TRANSACTIONS_KEY: &str = "id";
+/// Sparse GSI over open (PENDING / PROCESSING) transactions, by last update.
+pub const OPEN_INDEX: &str = "open-by-updated";
+pub const OPEN_INDEX_KEYS: (&str, &str) = ("open_status", "updated_at");
+
+fn attr(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("static attribute definition")
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .expect("static key schema")
+}
+
+/// Create both tables if they do not exist (idempotent), with TTL on the accounts table.
+pub async fn create_tables(
+    client: &Client,
+    accounts_table: &str,
+    transactions_table: &str,
+) -> Result<(), aws_sdk_dynamodb::Error> {
+    let existing = client.list_tables().limit(100).send().await?;
+    let names = existing.table_names();
+    if !names.iter().any(|n| n == accounts_table) {
+        client
+            .create_table()
+            .table_name(accounts_table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr(ACCOUNTS_KEYS.0))
+            .attribute_definitions(attr(ACCOUNTS_KEYS.1))
+            .key_schema(key(ACCOUNTS_KEYS.0, KeyType::Hash))
+            .key_schema(key(ACCOUNTS_KEYS.1, KeyType::Range))
+            .send()
+            .await?;
+        client
+            .update_time_to_live()
+            .table_name(accounts_table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(ACCOUNTS_TTL_ATTRIBUTE)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await?;
+    }
+    if !names.iter().any(|n| n == transactions_table) {
+        client
+            .create_table()
+            .table_name(transactions_table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr(TRANSACTIONS_KEY))
+            .attribute_definitions(attr(OPEN_INDEX_KEYS.0))
+            .attribute_definitions(attr(OPEN_INDEX_KEYS.1))
+            .key_schema(key(TRANSACTIONS_KEY, KeyType::Hash))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(OPEN_INDEX)
+                    .key_schema(key(OPEN_INDEX_KEYS.0, KeyType::Hash))
+                    .key_schema(key(OPEN_INDEX_KEYS.1, KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()?,
+            )
+            .send()
+            .await?;
+    }
+    Ok(())
+}

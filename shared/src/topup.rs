@@ -1,0 +1,372 @@
+//! The top-up use case, shared by the sync handler, the async handler, the worker and the
+//! reconciler: validate -> price -> atomic debit -> provider -> finalize (success, or refund).
+
+use crate::clock::Clock;
+use crate::domain::{MxnAmount, Phone, Reference, TransactionId, TxStatus};
+use crate::error::{ApiError, LimitScope};
+use crate::provider::{TopupOutcome, TopupProvider, TopupRequest};
+use crate::rates::RateSource;
+use crate::store::{
+    Account, DebitOutcome, DebitRequest, Ledger, LimitCheck, RefundOutcome, StoreError,
+    Transaction, TransactionReader, TxKind,
+};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A validated top-up request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopupInput {
+    pub phone: Phone,
+    pub amount: MxnAmount,
+    pub reference: Option<Reference>,
+    /// The de-duplication key: `REF#<reference>`, else `KEY#<Idempotency-Key header>`.
+    pub idempotency_key: Option<String>,
+}
+
+impl TopupInput {
+    /// Parse `{phone, amount, reference?}` (+ optional `Idempotency-Key` header).
+    pub fn parse(body: &Map<String, Value>, idempotency_header: Option<&str>) -> Result<Self, ApiError> {
+        let phone = match body.get("phone") {
+            None | Some(Value::Null) => return Err(ApiError::validation("phone is required")),
+            Some(Value::String(s)) => Phone::parse(s.trim()).map_err(ApiError::validation)?,
+            Some(_) => {
+                return Err(ApiError::validation(
+                    "phone must be a string of 10 digits (e.g. \"5566374683\")",
+                ))
+            }
+        };
+        let amount = match body.get("amount") {
+            None | Some(Value::Null) => return Err(ApiError::validation("amount is required")),
+            Some(Value::Number(num)) => {
+                let requested = Value::Number(num.clone());
+                let whole = num
+                    .as_u64()
+                    .or_else(|| {
+                        num.as_f64()
+                            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u32::MAX as f64)
+                            .map(|f| f as u64)
+                    })
+                    .and_then(|v| u32::try_from(v).ok());
+                match whole.map(MxnAmount::parse) {
+                    Some(Ok(a)) => a,
+                    _ => return Err(ApiError::InvalidAmount { requested }),
+                }
+            }
+            Some(_) => {
+                return Err(ApiError::validation(
+                    "amount must be a number (MXN, one of the allowed amounts)",
+                ))
+            }
+        };
+        let reference = match body.get("reference") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::String(s)) => Some(Reference::parse(s).map_err(ApiError::validation)?),
+            Some(_) => return Err(ApiError::validation("reference must be a string")),
+        };
+        let header_key = match idempotency_header.map(str::trim) {
+            None | Some("") => None,
+            Some(k) => Some(
+                Reference::parse(k)
+                    .map_err(|e| ApiError::validation(format!("Idempotency-Key header: {e}")))?,
+            ),
+        };
+        let idempotency_key = match (&reference, header_key) {
+            (Some(r), _) => Some(format!("REF#{}", r.as_str())),
+            (None, Some(k)) => Some(format!("KEY#{}", k.as_str())),
+            (None, None) => None,
+        };
+        Ok(Self {
+            phone,
+            amount,
+            reference,
+            idempotency_key,
+        })
+    }
+}
+
+/// The debit committed (new) or the key was already used for the same top-up (replay).
+#[derive(Debug, Clone)]
+pub enum Accepted {
+    New(Transaction),
+    Replay(Transaction),
+}
+
+/// What a finished attempt looks like to the caller.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub transaction: Transaction,
+    /// Balance right after the refund, when this call refunded.
+    pub balance_after_refund: Option<Decimal>,
+}
+
+pub struct TopupService {
+    pub ledger: Arc<dyn Ledger>,
+    pub transactions: Arc<dyn TransactionReader>,
+    pub rates: Arc<dyn RateSource>,
+    pub provider: Arc<dyn TopupProvider>,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn unavailable(e: StoreError) -> ApiError {
+    ApiError::ServiceUnavailable(e.to_string())
+}
+
+impl TopupService {
+    /// Price and atomically debit. Sync records start PROCESSING (they go upstream at once);
+    /// async records start PENDING (the worker claims them).
+    pub async fn accept(
+        &self,
+        account: &Account,
+        input: &TopupInput,
+        kind: TxKind,
+    ) -> Result<Accepted, ApiError> {
+        let now = self.clock.now();
+        let rate = self.rates.current(now).await?;
+        let cost = crate::domain::price_usd(input.amount, rate, account.commission);
+        let mut limits = Vec::new();
+        if let Some(limit) = account.daily_limit_mxn {
+            limits.push(LimitCheck {
+                scope: LimitScope::Customer,
+                limit_mxn: limit,
+            });
+        }
+        if let Some(limit) = account.daily_limit_per_phone_mxn {
+            limits.push(LimitCheck {
+                scope: LimitScope::Phone,
+                limit_mxn: limit,
+            });
+        }
+        let (status, attempts, queued_at) = match kind {
+            TxKind::Sync => (TxStatus::Processing, 1, None),
+            TxKind::Async => (TxStatus::Pending, 0, Some(now)),
+        };
+        let transaction = Transaction {
+            id: TransactionId::generate(),
+            customer_id: account.customer_id.clone(),
+            phone: input.phone.clone(),
+            amount_mxn: input.amount,
+            amount_usd: cost.value(),
+            exchange_rate: rate.value(),
+            commission: account.commission.value(),
+            status,
+            kind,
+            reference: input.reference.as_ref().map(|r| r.as_str().to_owned()),
+            idempotency_key: input.idempotency_key.clone(),
+            provider: self.provider.name().to_owned(),
+            operator_transaction_id: None,
+            failure_reason: None,
+            created_at: now,
+            updated_at: now,
+            queued_at,
+            processed_at: None,
+            response_time_ms: None,
+            attempts,
+            balance_before: Decimal::ZERO,
+            balance_after: Decimal::ZERO,
+            counters: Vec::new(),
+        };
+        let outcome = self
+            .ledger
+            .debit(
+                account,
+                DebitRequest {
+                    transaction,
+                    limits,
+                    now,
+                },
+            )
+            .await
+            .map_err(unavailable)?;
+        match outcome {
+            DebitOutcome::Debited(tx) => Ok(Accepted::New(*tx)),
+            DebitOutcome::AlreadyClaimed(existing) => {
+                if existing.phone == input.phone && existing.amount_mxn == input.amount {
+                    Ok(Accepted::Replay(*existing))
+                } else {
+                    Err(ApiError::IdempotencyConflict {
+                        reference: input
+                            .reference
+                            .as_ref()
+                            .map(|r| r.as_str().to_owned())
+                            .or_else(|| {
+                                input
+                                    .idempotency_key
+                                    .as_ref()
+                                    .map(|k| k.trim_start_matches("KEY#").to_owned())
+                            })
+                            .unwrap_or_default(),
+                        transaction_id: existing.id.as_str().to_owned(),
+                    })
+                }
+            }
+            DebitOutcome::InsufficientBalance { current_balance } => {
+                Err(ApiError::InsufficientBalance {
+                    current_balance_usd: current_balance,
+                    requested_mxn: input.amount.value(),
+                    required_usd: cost.value(),
+                    exchange_rate: rate.value(),
+                })
+            }
+            DebitOutcome::LimitExceeded {
+                scope,
+                limit_mxn,
+                used_mxn,
+            } => Err(ApiError::DailyLimitExceeded {
+                scope,
+                daily_limit_mxn: limit_mxn,
+                used_today_mxn: used_mxn,
+                requested_mxn: input.amount.value(),
+            }),
+            DebitOutcome::AccountUnavailable => Err(ApiError::InvalidCredentials),
+        }
+    }
+
+    /// Send a claimed (PROCESSING) record upstream and finalize it:
+    /// Success -> SUCCESS; Failed -> refund + FAILED (exactly once); Unknown -> left
+    /// PROCESSING for the reconciler (never refunded or resent blindly).
+    pub async fn execute(&self, mut tx: Transaction) -> Result<Finished, StoreError> {
+        let started = Instant::now();
+        let request = TopupRequest {
+            transaction_id: tx.id.clone(),
+            phone: tx.phone.clone(),
+            amount: tx.amount_mxn,
+        };
+        let outcome = self.provider.send_topup(&request).await;
+        let now = self.clock.now();
+        match outcome {
+            TopupOutcome::Success {
+                operator_transaction_id,
+            } => {
+                let elapsed = started.elapsed().as_millis() as i64;
+                let total_ms = (now - tx.created_at).num_milliseconds().max(elapsed);
+                if self
+                    .ledger
+                    .mark_success(&tx.id, &operator_transaction_id, now, total_ms)
+                    .await?
+                {
+                    tx.status = TxStatus::Success;
+                    tx.operator_transaction_id = Some(operator_transaction_id);
+                    tx.processed_at = Some(now);
+                    tx.updated_at = now;
+                    tx.response_time_ms = Some(total_ms);
+                    Ok(Finished {
+                        transaction: tx,
+                        balance_after_refund: None,
+                    })
+                } else {
+                    self.reload(tx).await
+                }
+            }
+            TopupOutcome::Failed { reason } => {
+                tracing::warn!(transaction_id = %tx.id, %reason, "provider failed the top-up; refunding");
+                match self.ledger.refund_and_fail(&tx, &reason, now).await? {
+                    RefundOutcome::Refunded { balance_after } => {
+                        tx.status = TxStatus::Failed;
+                        tx.failure_reason = Some(reason);
+                        tx.processed_at = Some(now);
+                        tx.updated_at = now;
+                        tx.response_time_ms = Some((now - tx.created_at).num_milliseconds());
+                        Ok(Finished {
+                            transaction: tx,
+                            balance_after_refund: Some(balance_after),
+                        })
+                    }
+                    RefundOutcome::AlreadyFinal(_) => self.reload(tx).await,
+                }
+            }
+            TopupOutcome::Unknown { reason } => {
+                tracing::warn!(transaction_id = %tx.id, %reason, "provider outcome unknown; left PROCESSING for the reconciler");
+                Ok(Finished {
+                    transaction: tx,
+                    balance_after_refund: None,
+                })
+            }
+        }
+    }
+
+    async fn reload(&self, tx: Transaction) -> Result<Finished, StoreError> {
+        let current = self.transactions.get_transaction(&tx.id).await?.unwrap_or(tx);
+        Ok(Finished {
+            transaction: current,
+            balance_after_refund: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn parses_the_seed_request() {
+        let input = TopupInput::parse(
+            &body(json!({"phone": "5566374683", "amount": 20, "reference": "ORDER_12345"})),
+            None,
+        )
+        .unwrap();
+        assert_eq!(input.phone.as_str(), "5566374683");
+        assert_eq!(input.amount.value(), 20);
+        assert_eq!(input.idempotency_key.as_deref(), Some("REF#ORDER_12345"));
+    }
+
+    #[test]
+    fn reference_wins_over_header_and_header_works_alone() {
+        let with_both = TopupInput::parse(
+            &body(json!({"phone": "5566374683", "amount": 20, "reference": "R1"})),
+            Some("K1"),
+        )
+        .unwrap();
+        assert_eq!(with_both.idempotency_key.as_deref(), Some("REF#R1"));
+        let header_only =
+            TopupInput::parse(&body(json!({"phone": "5566374683", "amount": 20})), Some("K1"))
+                .unwrap();
+        assert_eq!(header_only.idempotency_key.as_deref(), Some("KEY#K1"));
+        let none =
+            TopupInput::parse(&body(json!({"phone": "5566374683", "amount": 20})), None).unwrap();
+        assert_eq!(none.idempotency_key, None);
+    }
+
+    #[test]
+    fn bad_inputs_are_400s_with_the_seed_bodies() {
+        let cases = [
+            (json!({"amount": 20}), "Validation failed"),
+            (json!({"phone": "5566374683"}), "Validation failed"),
+            (json!({"phone": 5566374683u64, "amount": 20}), "Validation failed"),
+            (json!({"phone": "556637468", "amount": 20}), "Validation failed"),
+            (json!({"phone": "0566374683", "amount": 20}), "Validation failed"),
+            (json!({"phone": "5566374683", "amount": "20"}), "Validation failed"),
+            (json!({"phone": "5566374683", "amount": 25}), "Invalid product amount"),
+            (json!({"phone": "5566374683", "amount": 20.5}), "Invalid product amount"),
+            (json!({"phone": "5566374683", "amount": -20}), "Invalid product amount"),
+            (json!({"phone": "5566374683", "amount": 1e30}), "Invalid product amount"),
+            (json!({"phone": "5566374683", "amount": 20, "reference": 7}), "Validation failed"),
+            (
+                json!({"phone": "5566374683", "amount": 20, "reference": "x".repeat(129)}),
+                "Validation failed",
+            ),
+        ];
+        for (input, error) in cases {
+            let err = TopupInput::parse(&body(input.clone()), None).unwrap_err();
+            assert_eq!(err.status(), 400, "{input}");
+            assert_eq!(err.body()["error"], json!(error), "{input}");
+        }
+        let err = TopupInput::parse(&body(json!({"phone": "5566374683", "amount": 25})), None)
+            .unwrap_err();
+        assert_eq!(err.body()["requested_amount"], json!(25));
+    }
+
+    #[test]
+    fn integral_float_amounts_are_accepted() {
+        let input =
+            TopupInput::parse(&body(json!({"phone": "5566374683", "amount": 20.0})), None).unwrap();
+        assert_eq!(input.amount.value(), 20);
+    }
+}
