@@ -83,7 +83,7 @@ impl AppConfig {
             fx_max_age: secs("FX_MAX_AGE_SECS", 6 * 3600)?,
             fx_cache_ttl: secs("FX_CACHE_SECS", 60)?,
             pending_grace: secs("PENDING_GRACE_SECS", 60)?,
-            processing_lease: secs("PROCESSING_LEASE_SECS", 120)?,
+            processing_lease: secs("PROCESSING_LEASE_SECS", 300)?,
             stuck_after: secs("STUCK_AFTER_SECS", 3600)?,
         })
     }

@@ -166,7 +166,7 @@ impl ApiError {
             ApiError::ServiceUnavailable(_) => json!({
                 "success": false,
                 "error": "Service temporarily unavailable",
-                "message": "A backing service is unavailable; nothing was charged. Retry later.",
+                "message": "A backing service is unavailable. Retry later with the same reference: a reference is never charged twice, and a top-up that was not delivered is refunded automatically.",
             }),
             ApiError::RouteNotFound => json!({
                 "success": false,

@@ -766,7 +766,7 @@ impl ReloadlyProvider {
                 request = request.json(body);
             }
             let response = match request.send().await {
-                Err(e) if (e.is_connect() || e.is_timeout()) && !connect_retried => {
+                Err(e) if e.is_connect() && !connect_retried => {
                     connect_retried = true;
                     tracing::warn!(%method, path = redact_path(path), "connect error, retrying once (request was not sent)");
                     continue;
@@ -1178,8 +1178,9 @@ impl TopupProvider for ReloadlyProvider {
                         transaction_id = tx,
                         "duplicate customIdentifier, looking the status up"
                     );
-                    // A fresh budget: the original one may be almost spent.
-                    self.outcome_from_status(request, self.deadline()).await
+                    // Within the same budget (API Gateway's 29 s); if it is spent the lookup
+                    // answers Unavailable -> Unknown and the reconciler asks later.
+                    self.outcome_from_status(request, deadline).await
                 }
             },
         };
@@ -1380,6 +1381,23 @@ mod tests {
             Some(Decimal::new(1852, 2))
         );
         assert_eq!(value_as_i64(&json!("173")), Some(173));
+    }
+
+    #[test]
+    fn operator_cache_is_bounded() {
+        let cache = OperatorCache {
+            ttl: Duration::from_secs(60),
+            capacity: 2,
+            entries: std::sync::Mutex::new(HashMap::new()),
+        };
+        cache.insert("5500000001", 1);
+        cache.insert("5500000002", 2);
+        cache.insert("5500000003", 3);
+        assert_eq!(cache.entries.lock().unwrap().len(), 2);
+        assert_eq!(cache.get("5500000003"), Some(3));
+        assert_eq!(cache.get("5500000001"), None, "the oldest entry is evicted");
+        cache.remove("5500000003");
+        assert_eq!(cache.get("5500000003"), None);
     }
 
     #[test]

@@ -31,8 +31,10 @@ use std::sync::Arc;
 
 type Item = HashMap<String, AttributeValue>;
 
-/// Upper bound on optimistic-concurrency / conflict retries of one debit or refund.
+/// Upper bound on optimistic-concurrency / conflict retries of one debit or refund...
 const MAX_ATTEMPTS: u32 = 400;
+/// ... and on the time they may take (the top-up function's timeout is 28 s).
+const RETRY_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Counts the DynamoDB calls this store makes (tests assert the warm-path budget).
 #[derive(Debug, Default)]
@@ -47,9 +49,22 @@ pub struct DynamoStore {
     accounts_table: String,
     transactions_table: String,
     calls: Arc<CallCounter>,
+    /// Per-account in-process serialization of balance changes. Across processes (Lambda
+    /// instances) the version condition is what guarantees correctness; this lock only stops
+    /// one process's concurrent requests from racing each other into retry storms.
+    account_locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl DynamoStore {
+    fn account_lock(&self, customer: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.account_locks
+            .lock()
+            .expect("account lock map")
+            .entry(customer.to_owned())
+            .or_default()
+            .clone()
+    }
+
     pub fn new(
         client: Client,
         accounts_table: impl Into<String>,
@@ -60,6 +75,7 @@ impl DynamoStore {
             accounts_table: accounts_table.into(),
             transactions_table: transactions_table.into(),
             calls: Arc::new(CallCounter::default()),
+            account_locks: Arc::default(),
         }
     }
 
@@ -556,7 +572,15 @@ fn classify(e: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http:
             _ => {}
         }
     }
-    Err(unavailable(e))
+    // Timeouts, dispatch failures and 5xx are ambiguous: the write may have committed. Retrying
+    // the same items is safe (the record's `attribute_not_exists(id)` detects our own commit).
+    match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Ok(Cancel::Retry)
+        }
+        SdkError::ServiceError(se) if se.raw().status().is_server_error() => Ok(Cancel::Retry),
+        _ => Err(unavailable(e)),
+    }
 }
 
 fn failed(reasons: &[CancellationReason], idx: usize) -> bool {
@@ -679,8 +703,14 @@ impl Ledger for DynamoStore {
             }
         }
 
+        let lock = self.account_lock(&customer);
+        let _serialized = lock.lock().await;
         let mut current = account.clone();
+        let started = std::time::Instant::now();
         for attempt in 0..MAX_ATTEMPTS {
+            if started.elapsed() > RETRY_BUDGET {
+                break;
+            }
             if attempt > 0 {
                 match self.get_account(&tx.customer_id).await? {
                     Some(a) => current = a,
@@ -848,9 +878,14 @@ impl Ledger for DynamoStore {
                 }
             }
             if failed(&reasons, 1) {
-                // 130 random bits collided: take a new id.
-                tx.id = TransactionId::generate();
-                continue;
+                // The record exists: an earlier attempt of THIS debit committed although its
+                // answer was lost (timeout). 130 random bits never collide by chance.
+                if let Some(existing) = self.get_transaction(&tx.id).await? {
+                    if existing.customer_id == tx.customer_id {
+                        return Ok(DebitOutcome::Debited(Box::new(existing)));
+                    }
+                }
+                return Err(corrupt(format!("transaction id {} reused", tx.id)));
             }
             // The account moved under us (another debit won the version): re-read, retry.
             backoff(attempt).await;
@@ -903,7 +938,13 @@ impl Ledger for DynamoStore {
         let customer = tx.customer_id.as_str();
         let amount = tx.amount_mxn.as_decimal();
         let response_ms = (now - tx.created_at).num_milliseconds().max(0);
+        let lock = self.account_lock(customer);
+        let _serialized = lock.lock().await;
+        let started = std::time::Instant::now();
         for attempt in 0..MAX_ATTEMPTS {
+            if started.elapsed() > RETRY_BUDGET {
+                break;
+            }
             let account = self
                 .get_account(&tx.customer_id)
                 .await?
