@@ -50,7 +50,11 @@ impl App {
 
     /// Sandbox with `SANDBOX_FX_RATE`: that fixed rate; otherwise the stored rate item.
     pub fn rate_source(&self) -> Arc<dyn RateSource> {
-        match self.config.sandbox_fx_rate.and_then(|r| FxRate::parse(r).ok()) {
+        match self
+            .config
+            .sandbox_fx_rate
+            .and_then(|r| FxRate::parse(r).ok())
+        {
             Some(rate) => Arc::new(FixedRate(rate)),
             None => Arc::new(StoredRate::new(
                 self.store.clone(),

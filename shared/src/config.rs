@@ -59,17 +59,27 @@ fn secs(name: &str, default: u64) -> Result<Duration, ConfigError> {
 
 impl AppConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let mode = match var("MODE").as_deref().map(str::to_ascii_uppercase).as_deref() {
+        let mode = match var("MODE")
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             Some("SANDBOX") => Mode::Sandbox,
             Some("PRODUCTION") | None => Mode::Production,
-            Some(other) => return Err(ConfigError(format!("MODE must be SANDBOX or PRODUCTION, got {other}"))),
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "MODE must be SANDBOX or PRODUCTION, got {other}"
+                )))
+            }
         };
         let sandbox_fx_rate = match var("SANDBOX_FX_RATE") {
             Some(v) if mode == Mode::Sandbox => Some(
                 Decimal::from_str(&v)
                     .ok()
                     .filter(|d| *d > Decimal::ZERO)
-                    .ok_or_else(|| ConfigError("SANDBOX_FX_RATE must be a positive decimal".into()))?,
+                    .ok_or_else(|| {
+                        ConfigError("SANDBOX_FX_RATE must be a positive decimal".into())
+                    })?,
             ),
             _ => None,
         };

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The fixed MXN denominations partners may buy (seed 000, "Available Amounts").
-pub const ALLOWED_AMOUNTS_MXN: [u32; 14] = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 150, 200, 300, 500];
+pub const ALLOWED_AMOUNTS_MXN: [u32; 14] =
+    [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 150, 200, 300, 500];
 
 /// A 10-digit Mexican phone number, no country code (e.g. `5566374683`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -260,8 +261,16 @@ mod tests {
         assert_eq!(price_usd(fifty, r2, Commission::ZERO).value(), dec!(2.94));
         // The appendix table of seed 000 at 18.52.
         let r = r1;
-        for (mxn, usd) in [(10, dec!(0.54)), (100, dec!(5.40)), (200, dec!(10.80)), (500, dec!(27.00))] {
-            assert_eq!(price_usd(MxnAmount::parse(mxn).unwrap(), r, Commission::ZERO).value(), usd);
+        for (mxn, usd) in [
+            (10, dec!(0.54)),
+            (100, dec!(5.40)),
+            (200, dec!(10.80)),
+            (500, dec!(27.00)),
+        ] {
+            assert_eq!(
+                price_usd(MxnAmount::parse(mxn).unwrap(), r, Commission::ZERO).value(),
+                usd
+            );
         }
     }
 

@@ -188,7 +188,9 @@ mod tests {
             (ApiError::InvalidCredentials, 401, "Invalid API credentials"),
             (ApiError::validation("x"), 400, "Validation failed"),
             (
-                ApiError::InvalidAmount { requested: json!(25) },
+                ApiError::InvalidAmount {
+                    requested: json!(25),
+                },
                 400,
                 "Invalid product amount",
             ),
@@ -222,7 +224,11 @@ mod tests {
             ),
             (ApiError::TransactionNotFound, 404, "Transaction not found"),
             (ApiError::TransactionForbidden, 403, "Forbidden"),
-            (ApiError::RateUnavailable, 503, "Service temporarily unavailable"),
+            (
+                ApiError::RateUnavailable,
+                503,
+                "Service temporarily unavailable",
+            ),
             (
                 ApiError::ServiceUnavailable("db".into()),
                 503,
@@ -239,7 +245,10 @@ mod tests {
 
     #[test]
     fn seed_bodies_match_field_for_field() {
-        let body = ApiError::InvalidAmount { requested: json!(25) }.body();
+        let body = ApiError::InvalidAmount {
+            requested: json!(25),
+        }
+        .body();
         assert_eq!(
             body["allowed_amounts"],
             json!([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 150, 200, 300, 500])

@@ -41,8 +41,13 @@ fn active() -> bool {
 
 impl AccountFixture {
     pub fn to_account(&self) -> Result<Account, String> {
-        if self.api_key_sha256.len() != 64 || !self.api_key_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("{}: api_key_sha256 must be 64 hex chars", self.customer_id));
+        if self.api_key_sha256.len() != 64
+            || !self.api_key_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(format!(
+                "{}: api_key_sha256 must be 64 hex chars",
+                self.customer_id
+            ));
         }
         Ok(Account {
             customer_id: CustomerId::parse(&self.customer_id)?,

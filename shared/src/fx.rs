@@ -31,7 +31,9 @@ impl FxFeed for crate::provider::reloadly::ReloadlyProvider {
         "reloadly"
     }
     async fn mxn_per_usd(&self) -> Result<Decimal, String> {
-        self.fx_rate_mxn_per_usd(None).await.map_err(|e| e.to_string())
+        self.fx_rate_mxn_per_usd(None)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -75,8 +77,13 @@ pub async fn feed_from_env(
     config: &crate::config::AppConfig,
 ) -> Result<Box<dyn FxFeed>, crate::app::BoxError> {
     let provider = std::env::var("TOPUP_PROVIDER").unwrap_or_default();
-    if provider.split(',').next().map(str::trim) == Some("reloadly") {
-        return Ok(Box::new(crate::provider::select::reloadly_from_env().await?));
+    if provider
+        .split(',')
+        .any(|p| p.trim().eq_ignore_ascii_case("reloadly"))
+    {
+        return Ok(Box::new(
+            crate::provider::select::reloadly_from_env().await?,
+        ));
     }
     if config.mode != crate::config::Mode::Sandbox {
         return Err("fx-refresh needs TOPUP_PROVIDER=reloadly outside sandbox mode".into());

@@ -39,12 +39,16 @@ where
 }
 
 /// `GET /health`: 200 + `OK` when the database and the queue answer, else 503 + `DEGRADED`.
-pub async fn health(req: Request, mode: Mode, started: Instant, probes: &dyn HealthProbes) -> HttpResult {
+pub async fn health(
+    req: Request,
+    mode: Mode,
+    started: Instant,
+    probes: &dyn HealthProbes,
+) -> HttpResult {
     let rid = request_id(&req);
     let (db, queue) = tokio::join!(probes.database(), probes.queue());
-    let service = |up: bool| {
-        json!({ "connected": up, "status": if up { "healthy" } else { "unhealthy" } })
-    };
+    let service =
+        |up: bool| json!({ "connected": up, "status": if up { "healthy" } else { "unhealthy" } });
     let ok = db && queue;
     let body = json!({
         "status": if ok { "OK" } else { "DEGRADED" },
@@ -73,7 +77,11 @@ pub async fn balance(req: Request, accounts: &dyn AccountReader) -> HttpResult {
 }
 
 /// `POST /api/enviadespensa/topup`: debit, send upstream, answer with the outcome.
-pub async fn topup(req: Request, accounts: &dyn AccountReader, service: &TopupService) -> HttpResult {
+pub async fn topup(
+    req: Request,
+    accounts: &dyn AccountReader,
+    service: &TopupService,
+) -> HttpResult {
     let rid = request_id(&req);
     let (account, input) = match authorize_topup(&req, accounts).await {
         Ok(v) => v,

@@ -30,8 +30,8 @@ pub fn request_id(req: &Request) -> String {
 /// A JSON response carrying the request id.
 pub fn json_response(status: u16, body: &Value, request_id: &str) -> Response<Body> {
     let mut resp = Response::new(Body::Text(body.to_string()));
-    *resp.status_mut() =
-        lambda_http::http::StatusCode::from_u16(status).unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = lambda_http::http::StatusCode::from_u16(status)
+        .unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(v) = HeaderValue::from_str(request_id) {
@@ -58,7 +58,11 @@ pub fn path_param(req: &Request, name: &str, after: &str) -> Option<String> {
         }
     }
     let path = req.raw_http_path();
-    let path = if path.is_empty() { req.uri().path().to_owned() } else { path.to_owned() };
+    let path = if path.is_empty() {
+        req.uri().path().to_owned()
+    } else {
+        path.to_owned()
+    };
     let idx = path.find(after)?;
     let rest = &path[idx + after.len()..];
     let seg = rest.split('/').next().unwrap_or_default();

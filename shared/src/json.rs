@@ -41,6 +41,9 @@ mod tests {
         assert_eq!(money(dec!(9998.92)), json!(9998.92));
         assert_eq!(money(dec!(17.0068)), json!(17.0068));
         assert_eq!(money(dec!(-3.5)), json!(-3.5));
-        assert_eq!(serde_json::to_string(&money(dec!(197.06))).unwrap(), "197.06");
+        assert_eq!(
+            serde_json::to_string(&money(dec!(197.06))).unwrap(),
+            "197.06"
+        );
     }
 }

@@ -20,7 +20,10 @@ impl LedgerReport {
     }
 }
 
-pub async fn check_account(store: &DynamoStore, account: &Account) -> Result<LedgerReport, StoreError> {
+pub async fn check_account(
+    store: &DynamoStore,
+    account: &Account,
+) -> Result<LedgerReport, StoreError> {
     let customer = account.customer_id.as_str();
     let entries = store.ledger_entries(customer).await?;
     let mut problems = Vec::new();
@@ -28,7 +31,10 @@ pub async fn check_account(store: &DynamoStore, account: &Account) -> Result<Led
     let mut expected_seq = 1;
     for e in &entries {
         if e.seq != expected_seq {
-            problems.push(format!("sequence gap: expected {expected_seq}, found {}", e.seq));
+            problems.push(format!(
+                "sequence gap: expected {expected_seq}, found {}",
+                e.seq
+            ));
         }
         expected_seq = e.seq + 1;
         if e.balance_before != running {
@@ -41,7 +47,10 @@ pub async fn check_account(store: &DynamoStore, account: &Account) -> Result<Led
             problems.push(format!("seq {}: before + delta != after", e.seq));
         }
         if e.balance_after < -account.overdraft_usd {
-            problems.push(format!("seq {}: balance {} below the allowed minimum", e.seq, e.balance_after));
+            problems.push(format!(
+                "seq {}: balance {} below the allowed minimum",
+                e.seq, e.balance_after
+            ));
         }
         running += e.delta;
     }

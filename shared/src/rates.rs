@@ -67,7 +67,10 @@ impl RateSource for StoredRate {
         };
         let age = (now - record.updated_at).to_std().unwrap_or_default();
         if age > self.max_age {
-            tracing::error!(age_secs = age.as_secs(), "exchange rate is stale; refusing to price");
+            tracing::error!(
+                age_secs = age.as_secs(),
+                "exchange rate is stale; refusing to price"
+            );
             return Err(ApiError::RateUnavailable);
         }
         FxRate::parse(record.rate).map_err(|_| ApiError::RateUnavailable)

@@ -4,11 +4,11 @@
 //!   FAILED/REFUNDED/never received -> refund + FAILED; still processing / provider down ->
 //!   leave it, and past `stuck_after` count it in the `StuckTransactions` alert metric.
 
+use crate::clock::Clock;
 use crate::domain::TxStatus;
 use crate::provider::{ProviderStatus, TopupProvider, TopupRequest};
 use crate::queue::TopupQueue;
 use crate::store::{Ledger, StoreError, WorkStore};
-use crate::clock::Clock;
 use chrono::Duration;
 use serde::Serialize;
 
@@ -55,7 +55,11 @@ impl Reconciler<'_> {
 
         for tx in self
             .work
-            .list_open(TxStatus::Processing, now - self.processing_lease, self.batch)
+            .list_open(
+                TxStatus::Processing,
+                now - self.processing_lease,
+                self.batch,
+            )
             .await?
         {
             let request = TopupRequest {

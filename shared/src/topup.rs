@@ -27,7 +27,10 @@ pub struct TopupInput {
 
 impl TopupInput {
     /// Parse `{phone, amount, reference?}` (+ optional `Idempotency-Key` header).
-    pub fn parse(body: &Map<String, Value>, idempotency_header: Option<&str>) -> Result<Self, ApiError> {
+    pub fn parse(
+        body: &Map<String, Value>,
+        idempotency_header: Option<&str>,
+    ) -> Result<Self, ApiError> {
         let phone = match body.get("phone") {
             None | Some(Value::Null) => return Err(ApiError::validation("phone is required")),
             Some(Value::String(s)) => Phone::parse(s.trim()).map_err(ApiError::validation)?,
@@ -288,7 +291,11 @@ impl TopupService {
     }
 
     async fn reload(&self, tx: Transaction) -> Result<Finished, StoreError> {
-        let current = self.transactions.get_transaction(&tx.id).await?.unwrap_or(tx);
+        let current = self
+            .transactions
+            .get_transaction(&tx.id)
+            .await?
+            .unwrap_or(tx);
         Ok(Finished {
             transaction: current,
             balance_after_refund: None,
@@ -325,9 +332,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(with_both.idempotency_key.as_deref(), Some("REF#R1"));
-        let header_only =
-            TopupInput::parse(&body(json!({"phone": "5566374683", "amount": 20})), Some("K1"))
-                .unwrap();
+        let header_only = TopupInput::parse(
+            &body(json!({"phone": "5566374683", "amount": 20})),
+            Some("K1"),
+        )
+        .unwrap();
         assert_eq!(header_only.idempotency_key.as_deref(), Some("KEY#K1"));
         let none =
             TopupInput::parse(&body(json!({"phone": "5566374683", "amount": 20})), None).unwrap();
@@ -339,15 +348,42 @@ mod tests {
         let cases = [
             (json!({"amount": 20}), "Validation failed"),
             (json!({"phone": "5566374683"}), "Validation failed"),
-            (json!({"phone": 5566374683u64, "amount": 20}), "Validation failed"),
-            (json!({"phone": "556637468", "amount": 20}), "Validation failed"),
-            (json!({"phone": "0566374683", "amount": 20}), "Validation failed"),
-            (json!({"phone": "5566374683", "amount": "20"}), "Validation failed"),
-            (json!({"phone": "5566374683", "amount": 25}), "Invalid product amount"),
-            (json!({"phone": "5566374683", "amount": 20.5}), "Invalid product amount"),
-            (json!({"phone": "5566374683", "amount": -20}), "Invalid product amount"),
-            (json!({"phone": "5566374683", "amount": 1e30}), "Invalid product amount"),
-            (json!({"phone": "5566374683", "amount": 20, "reference": 7}), "Validation failed"),
+            (
+                json!({"phone": 5566374683u64, "amount": 20}),
+                "Validation failed",
+            ),
+            (
+                json!({"phone": "556637468", "amount": 20}),
+                "Validation failed",
+            ),
+            (
+                json!({"phone": "0566374683", "amount": 20}),
+                "Validation failed",
+            ),
+            (
+                json!({"phone": "5566374683", "amount": "20"}),
+                "Validation failed",
+            ),
+            (
+                json!({"phone": "5566374683", "amount": 25}),
+                "Invalid product amount",
+            ),
+            (
+                json!({"phone": "5566374683", "amount": 20.5}),
+                "Invalid product amount",
+            ),
+            (
+                json!({"phone": "5566374683", "amount": -20}),
+                "Invalid product amount",
+            ),
+            (
+                json!({"phone": "5566374683", "amount": 1e30}),
+                "Invalid product amount",
+            ),
+            (
+                json!({"phone": "5566374683", "amount": 20, "reference": 7}),
+                "Validation failed",
+            ),
             (
                 json!({"phone": "5566374683", "amount": 20, "reference": "x".repeat(129)}),
                 "Validation failed",

@@ -4,7 +4,7 @@
 use crate::domain::TransactionId;
 use crate::store::{StoreError, WorkStore};
 use crate::topup::TopupService;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, BatchItemFailure, SqsEvent};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::FutureExt;
 use serde::Deserialize;
 use std::panic::AssertUnwindSafe;

@@ -153,7 +153,10 @@ async fn async_happy_path_accepts_then_worker_delivers() {
     assert_eq!(t["currency"], json!("MXN"));
     assert!(t["queuedAt"].as_str().unwrap().ends_with('Z'));
     assert_eq!(body["message"], json!("Transaction queued for processing"));
-    assert_eq!(body["check_status_url"], json!(format!("/api/transaction/{id}")));
+    assert_eq!(
+        body["check_status_url"],
+        json!(format!("/api/transaction/{id}"))
+    );
     // priced like the sync path, debited at once
     assert_eq!(balance_of(&env.store, "HAZ_001").await, dec("9998.92"));
     assert_eq!(env.status(&id).await, TxStatus::Pending);
@@ -166,7 +169,12 @@ async fn async_happy_path_accepts_then_worker_delivers() {
     assert_eq!(env.status(&id).await, TxStatus::Success);
     assert_eq!(env.provider.sends(), 1);
     let req = with_path_id(request("GET", "/x", &[], None), &id);
-    let (_, body) = read(handlers::transaction_status(req, env.store.as_ref(), env.store.as_ref()).await.unwrap()).await;
+    let (_, body) = read(
+        handlers::transaction_status(req, env.store.as_ref(), env.store.as_ref())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(body["transaction"]["status"], json!("SUCCESS"));
     assert_eq!(balance_of(&env.store, "HAZ_001").await, dec("9998.92"));
     assert_ledger_ok(&env.store).await;
@@ -176,7 +184,12 @@ async fn async_happy_path_accepts_then_worker_delivers() {
 async fn async_failure_is_refunded_and_counters_restored() {
     let env = env().await;
     let req = env.async_request(r#"{"phone":"5500000001","amount":100}"#);
-    let (_, body) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+    let (_, body) = read(
+        handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+            .await
+            .unwrap(),
+    )
+    .await;
     let id = body["transaction"]["id"].as_str().unwrap().to_owned();
     assert_eq!(balance_of(&env.store, "HAZ_001").await, dec("9994.60"));
     let pk = format!("DAILY#HAZ_001#{}", today());
@@ -193,24 +206,43 @@ async fn async_failure_is_refunded_and_counters_restored() {
 async fn async_refusals_are_answered_synchronously() {
     let env = env().await;
     let req = env.async_request(r#"{"phone":"5566374683","amount":25}"#);
-    let (s, b) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+    let (s, b) = read(
+        handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
     assert_eq!(b["error"], json!("Invalid product amount"));
     put(&env.store, AccountSpec::new("LOW_002", "low2_key_123", "1")).await;
     let req = request(
         "POST",
         "/api/enviadespensa/topup-async",
-        &[("content-type", "application/json"), ("x-api-key", "low2_key_123"), ("x-customer-id", "LOW_002")],
+        &[
+            ("content-type", "application/json"),
+            ("x-api-key", "low2_key_123"),
+            ("x-customer-id", "LOW_002"),
+        ],
         Some(r#"{"phone":"5566374683","amount":500}"#),
     );
-    let (s, b) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+    let (s, b) = read(
+        handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 403);
     assert_eq!(b["required_usd"], json!(27));
     assert!(env.receive().await.records.is_empty(), "nothing enqueued");
     // idempotent: the same reference twice is one debit, one message
     for _ in 0..2 {
         let req = env.async_request(r#"{"phone":"5566374683","amount":20,"reference":"A-1"}"#);
-        let (s, _) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+        let (s, _) = read(
+            handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(s, 200);
     }
     assert_eq!(env.receive().await.records.len(), 1);
@@ -221,7 +253,12 @@ async fn async_refusals_are_answered_synchronously() {
 async fn duplicate_delivery_and_racing_workers_send_once() {
     let env = env().await;
     let req = env.async_request(r#"{"phone":"5566374683","amount":50}"#);
-    let (_, body) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+    let (_, body) = read(
+        handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+            .await
+            .unwrap(),
+    )
+    .await;
     let id = body["transaction"]["id"].as_str().unwrap().to_owned();
     let msg = relier::queue::message_body(&TransactionId::parse(&id).unwrap());
     // the same message delivered twice in one batch, and to two workers at once
@@ -231,7 +268,11 @@ async fn duplicate_delivery_and_racing_workers_send_once() {
         worker::handle_batch(sqs_event(&[("m3", &msg)]), env.store.as_ref(), &env.service),
         worker::handle_batch(sqs_event(&[("m4", &msg)]), env.store.as_ref(), &env.service),
     );
-    assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty() && c.batch_item_failures.is_empty());
+    assert!(
+        a.batch_item_failures.is_empty()
+            && b.batch_item_failures.is_empty()
+            && c.batch_item_failures.is_empty()
+    );
     assert_eq!(env.provider.sends(), 1);
     assert_eq!(env.status(&id).await, TxStatus::Success);
     assert_eq!(store_ledger_len(&env.store).await, 1);
@@ -268,7 +309,12 @@ async fn bad_messages_are_isolated() {
     let mut ids = Vec::new();
     for phone in ["5599999999", "5566374683"] {
         let req = env.async_request(&format!(r#"{{"phone":"{phone}","amount":10}}"#));
-        let (_, body) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+        let (_, body) = read(
+            handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+                .await
+                .unwrap(),
+        )
+        .await;
         ids.push(body["transaction"]["id"].as_str().unwrap().to_owned());
     }
     let m0 = relier::queue::message_body(&TransactionId::parse(&ids[0]).unwrap());
@@ -278,10 +324,17 @@ async fn bad_messages_are_isolated() {
         ("wrong-shape", r#"{"id": 1}"#),
         ("panics", &m0),
         ("fine", &m1),
-        ("unknown-id", r#"{"transaction_id":"RLRDOESNOTEXIST000000000000000"}"#),
+        (
+            "unknown-id",
+            r#"{"transaction_id":"RLRDOESNOTEXIST000000000000000"}"#,
+        ),
     ]);
     let resp = worker::handle_batch(batch, env.store.as_ref(), &env.service).await;
-    let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let failed: Vec<_> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(failed, ["panics"], "only the panicking message is retried");
     assert_eq!(env.status(&ids[1]).await, TxStatus::Success);
     // the panicked one was claimed (PROCESSING); the reconciler settles it later
@@ -305,33 +358,57 @@ async fn every_crash_window_is_recovered_by_the_reconciler() {
 
     // 1. Debit committed, enqueue lost: the partner still gets PENDING.
     let req = env.async_request(r#"{"phone":"5566374683","amount":10,"reference":"W1"}"#);
-    let (s, body) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &DeadQueue).await.unwrap()).await;
+    let (s, body) = read(
+        handlers::topup_async(req, env.store.as_ref(), &env.service, &DeadQueue)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(body["transaction"]["status"], json!("PENDING"));
     let lost_message = body["transaction"]["id"].as_str().unwrap().to_owned();
     ids.push(lost_message.clone());
 
-    let account = relier::auth::authenticate(env.store.as_ref(), Some(HAZ_KEY), Some("HAZ_001")).await.unwrap();
+    let account = relier::auth::authenticate(env.store.as_ref(), Some(HAZ_KEY), Some("HAZ_001"))
+        .await
+        .unwrap();
     let input = |phone: &str| {
-        let body = json!({"phone": phone, "amount": 20}).as_object().unwrap().clone();
+        let body = json!({"phone": phone, "amount": 20})
+            .as_object()
+            .unwrap()
+            .clone();
         TopupInput::parse(&body, None).unwrap()
     };
 
     // 2. Sync: debit committed (PROCESSING), process died before calling the provider.
-    let never_sent = match env.service.accept(&account, &input("5566374684"), TxKind::Sync).await.unwrap() {
+    let never_sent = match env
+        .service
+        .accept(&account, &input("5566374684"), TxKind::Sync)
+        .await
+        .unwrap()
+    {
         relier::topup::Accepted::New(tx) => tx,
         other => panic!("{other:?}"),
     };
     ids.push(never_sent.id.to_string());
 
     // 3. Provider delivered, process died before finalizing.
-    let delivered = match env.service.accept(&account, &input("5566374685"), TxKind::Sync).await.unwrap() {
+    let delivered = match env
+        .service
+        .accept(&account, &input("5566374685"), TxKind::Sync)
+        .await
+        .unwrap()
+    {
         relier::topup::Accepted::New(tx) => tx,
         other => panic!("{other:?}"),
     };
     let out = env
         .provider
-        .send_topup(&TopupRequest { transaction_id: delivered.id.clone(), phone: delivered.phone.clone(), amount: delivered.amount_mxn })
+        .send_topup(&TopupRequest {
+            transaction_id: delivered.id.clone(),
+            phone: delivered.phone.clone(),
+            amount: delivered.amount_mxn,
+        })
         .await;
     assert!(matches!(out, TopupOutcome::Success { .. }));
     ids.push(delivered.id.to_string());
@@ -339,13 +416,22 @@ async fn every_crash_window_is_recovered_by_the_reconciler() {
     // 4./5. Unknown outcomes (timeouts) through the worker: later SUCCESSFUL / FAILED upstream.
     for phone in ["5500000002", "5500000003"] {
         let req = env.async_request(&format!(r#"{{"phone":"{phone}","amount":30}}"#));
-        let (_, body) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+        let (_, body) = read(
+            handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+                .await
+                .unwrap(),
+        )
+        .await;
         ids.push(body["transaction"]["id"].as_str().unwrap().to_owned());
     }
     let resp = worker::handle_batch(env.receive().await, env.store.as_ref(), &env.service).await;
     assert!(resp.batch_item_failures.is_empty());
     for id in &ids[3..] {
-        assert_eq!(env.status(id).await, TxStatus::Processing, "unknown outcome is not a failure");
+        assert_eq!(
+            env.status(id).await,
+            TxStatus::Processing,
+            "unknown outcome is not a failure"
+        );
     }
     let sends_before = env.provider.sends();
 
@@ -366,11 +452,31 @@ async fn every_crash_window_is_recovered_by_the_reconciler() {
     let report = env.reconciler(env.provider.as_ref()).run().await.unwrap();
     assert_eq!(report.succeeded, 2, "{report:?}");
     assert_eq!(report.refunded, 2, "{report:?}");
-    assert_eq!(env.provider.sends(), sends_before + 1, "only the lost message was sent, once");
-    assert_eq!(env.status(&ids[1]).await, TxStatus::Failed, "never sent -> refunded");
-    assert_eq!(env.status(&ids[2]).await, TxStatus::Success, "delivered -> success");
-    assert_eq!(env.status(&ids[3]).await, TxStatus::Success, "5500000002 -> success");
-    assert_eq!(env.status(&ids[4]).await, TxStatus::Failed, "5500000003 -> refunded");
+    assert_eq!(
+        env.provider.sends(),
+        sends_before + 1,
+        "only the lost message was sent, once"
+    );
+    assert_eq!(
+        env.status(&ids[1]).await,
+        TxStatus::Failed,
+        "never sent -> refunded"
+    );
+    assert_eq!(
+        env.status(&ids[2]).await,
+        TxStatus::Success,
+        "delivered -> success"
+    );
+    assert_eq!(
+        env.status(&ids[3]).await,
+        TxStatus::Success,
+        "5500000002 -> success"
+    );
+    assert_eq!(
+        env.status(&ids[4]).await,
+        TxStatus::Failed,
+        "5500000003 -> refunded"
+    );
 
     // Everything is terminal, and the money adds up: 10 + 20 + 30 MXN charged.
     for id in &ids {
@@ -381,7 +487,10 @@ async fn every_crash_window_is_recovered_by_the_reconciler() {
     assert_ledger_ok(&env.store).await;
     // a second run finds nothing to do
     env.clock.advance(Duration::seconds(400));
-    assert_eq!(env.reconciler(env.provider.as_ref()).run().await.unwrap(), ReconcileReport::default());
+    assert_eq!(
+        env.reconciler(env.provider.as_ref()).run().await.unwrap(),
+        ReconcileReport::default()
+    );
 }
 
 /// A provider that never knows (status PROCESSING forever).
@@ -404,7 +513,12 @@ impl TopupProvider for ForeverProcessing {
 async fn a_transaction_stuck_for_hours_is_flagged_and_left_for_a_human() {
     let env = env().await;
     let req = env.async_request(r#"{"phone":"5500000002","amount":10}"#);
-    let (_, body) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+    let (_, body) = read(
+        handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+            .await
+            .unwrap(),
+    )
+    .await;
     let id = body["transaction"]["id"].as_str().unwrap().to_owned();
     worker::handle_batch(env.receive().await, env.store.as_ref(), &env.service).await;
     let provider = ForeverProcessing(RecordingProvider::default());
@@ -424,7 +538,12 @@ async fn clock_is_the_records_clock() {
     let env = env().await;
     let t0 = env.clock.now();
     let req = env.async_request(r#"{"phone":"5566374683","amount":10}"#);
-    let (_, body) = read(handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue).await.unwrap()).await;
+    let (_, body) = read(
+        handlers::topup_async(req, env.store.as_ref(), &env.service, &env.queue)
+            .await
+            .unwrap(),
+    )
+    .await;
     let id = TransactionId::parse(body["transaction"]["id"].as_str().unwrap()).unwrap();
     let tx = env.store.get_transaction(&id).await.unwrap().unwrap();
     assert_eq!(tx.created_at.timestamp_millis(), t0.timestamp_millis());

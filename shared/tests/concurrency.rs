@@ -22,7 +22,11 @@ async fn warm_up(store: &relier::store::dynamo::DynamoStore) {
 async fn five_hundred_concurrent_topups_never_overspend() {
     // GIVEN an account whose balance covers exactly 40 top-ups of 10 MXN (0.54 USD each)
     let store = store().await;
-    put(&store, AccountSpec::new("RACE_001", "race_key_123", "21.60")).await;
+    put(
+        &store,
+        AccountSpec::new("RACE_001", "race_key_123", "21.60"),
+    )
+    .await;
     warm_up(&store).await;
     // 5 independent stores = 5 Lambda instances racing on the same account (only the
     // DynamoDB version condition stands between them), 100 concurrent requests each.

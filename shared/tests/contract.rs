@@ -15,7 +15,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 struct Probes {
@@ -48,16 +51,30 @@ async fn live_queue() -> SqsQueue {
 #[tokio::test]
 async fn health_reports_real_dependencies() {
     let store = store().await;
-    let probes = Probes { store: store.clone(), queue: Some(live_queue().await) };
+    let probes = Probes {
+        store: store.clone(),
+        queue: Some(live_queue().await),
+    };
     let req = request("GET", "/health", &[], None);
-    let (status, body) = read(handlers::health(req, relier::config::Mode::Sandbox, Instant::now(), &probes).await.unwrap()).await;
+    let (status, body) = read(
+        handlers::health(req, relier::config::Mode::Sandbox, Instant::now(), &probes)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], json!("OK"));
     assert_eq!(body["mode"], json!("SANDBOX"));
     assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
     assert!(body["uptime"].is_u64());
-    assert_eq!(body["services"]["database"], json!({"connected": true, "status": "healthy"}));
-    assert_eq!(body["services"]["queue"], json!({"connected": true, "status": "healthy"}));
+    assert_eq!(
+        body["services"]["database"],
+        json!({"connected": true, "status": "healthy"})
+    );
+    assert_eq!(
+        body["services"]["queue"],
+        json!({"connected": true, "status": "healthy"})
+    );
 
     // a database that does not answer -> 503 DEGRADED, within the probe timeout
     let dead = aws_sdk_dynamodb::Client::from_conf(
@@ -71,7 +88,17 @@ async fn health_reports_real_dependencies() {
     };
     let started = Instant::now();
     let req = request("GET", "/health", &[], None);
-    let (status, body) = read(handlers::health(req, relier::config::Mode::Production, Instant::now(), &probes).await.unwrap()).await;
+    let (status, body) = read(
+        handlers::health(
+            req,
+            relier::config::Mode::Production,
+            Instant::now(),
+            &probes,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(status, 503);
     assert_eq!(body["status"], json!("DEGRADED"));
@@ -100,8 +127,17 @@ async fn every_sample_event_runs_through_its_handler() {
                     .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
                 let resp = match name.as_str() {
                     "health" => {
-                        let probes = Probes { store: store.clone(), queue: Some(queue.clone()) };
-                        handlers::health(req, relier::config::Mode::Sandbox, Instant::now(), &probes).await
+                        let probes = Probes {
+                            store: store.clone(),
+                            queue: Some(queue.clone()),
+                        };
+                        handlers::health(
+                            req,
+                            relier::config::Mode::Sandbox,
+                            Instant::now(),
+                            &probes,
+                        )
+                        .await
                     }
                     "balance" => handlers::balance(req, store.as_ref()).await,
                     "topup" => handlers::topup(req, store.as_ref(), &svc).await,
@@ -139,7 +175,16 @@ async fn rest_and_watch_event_formats_both_route() {
     let store = store().await;
     seed_partners(&store).await;
     let svc = service(&store, "18.52");
-    let (_, b) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":10}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (_, b) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":10}"#),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     let id = b["transaction"]["id"].as_str().unwrap().to_owned();
     // API Gateway REST: stage in requestContext.path, id in pathParameters
     let rest = json!({
@@ -161,7 +206,12 @@ async fn rest_and_watch_event_formats_both_route() {
     });
     for event in [rest, watch] {
         let req = lambda_http::request::from_str(&event.to_string()).unwrap();
-        let (status, body) = read(handlers::transaction_status(req, store.as_ref(), store.as_ref()).await.unwrap()).await;
+        let (status, body) = read(
+            handlers::transaction_status(req, store.as_ref(), store.as_ref())
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, 200, "{event}");
         assert_eq!(body["transaction"]["transaction_id"], json!(id));
     }
@@ -170,18 +220,33 @@ async fn rest_and_watch_event_formats_both_route() {
 #[tokio::test]
 async fn sandbox_fixtures_authenticate_with_the_seed_keys() {
     let text = std::fs::read_to_string(repo().join("infra/local/fixtures.json")).unwrap();
-    for secret in [HAZ_KEY, SMARTBIZ_KEY, "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102"] {
-        assert!(!text.contains(secret), "fixtures must hold hashes, never keys");
+    for secret in [
+        HAZ_KEY,
+        SMARTBIZ_KEY,
+        "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "fixtures must hold hashes, never keys"
+        );
     }
     let fixtures: relier::fixtures::Fixtures = serde_json::from_str(&text).unwrap();
     let store = store().await;
     assert_eq!(relier::fixtures::load(&store, &fixtures).await.unwrap(), 2);
-    assert_eq!(relier::fixtures::load(&store, &fixtures).await.unwrap(), 0, "idempotent");
-    let haz = relier::auth::authenticate(store.as_ref(), Some(HAZ_KEY), Some("HAZ_001")).await.unwrap();
+    assert_eq!(
+        relier::fixtures::load(&store, &fixtures).await.unwrap(),
+        0,
+        "idempotent"
+    );
+    let haz = relier::auth::authenticate(store.as_ref(), Some(HAZ_KEY), Some("HAZ_001"))
+        .await
+        .unwrap();
     assert_eq!(haz.company_name, "HAZ Group");
     assert_eq!(haz.balance, dec("10000"));
     assert_eq!(haz.daily_limit_mxn, Some(dec("5000")));
-    let sb = relier::auth::authenticate(store.as_ref(), Some(SMARTBIZ_KEY), Some("SMARTBIZ_001")).await.unwrap();
+    let sb = relier::auth::authenticate(store.as_ref(), Some(SMARTBIZ_KEY), Some("SMARTBIZ_001"))
+        .await
+        .unwrap();
     assert_eq!(sb.company_name, "SmartBiz Telecom");
     assert_eq!((sb.balance, sb.credit_limit), (dec("200"), dec("200")));
     assert_eq!(sb.daily_limit_per_phone_mxn, Some(dec("200000")));
@@ -213,7 +278,12 @@ fn keys(schema: &Yaml) -> Vec<(String, String)> {
         .as_sequence()
         .unwrap()
         .iter()
-        .map(|k| (k["AttributeName"].as_str().unwrap().to_owned(), k["KeyType"].as_str().unwrap().to_owned()))
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap().to_owned(),
+                k["KeyType"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -232,18 +302,33 @@ fn template_declares_the_same_tables_and_queues_as_the_code() {
     let accounts = resource(&t, "AccountsTable");
     assert_eq!(
         keys(&accounts["KeySchema"]),
-        [(ACCOUNTS_KEYS.0.into(), "HASH".into()), (ACCOUNTS_KEYS.1.into(), "RANGE".into())]
+        [
+            (ACCOUNTS_KEYS.0.into(), "HASH".into()),
+            (ACCOUNTS_KEYS.1.into(), "RANGE".into())
+        ]
     );
     assert_eq!(accounts["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
-    assert_eq!(accounts["TimeToLiveSpecification"]["AttributeName"].as_str(), Some(ACCOUNTS_TTL_ATTRIBUTE));
-    assert_eq!(accounts["TimeToLiveSpecification"]["Enabled"].as_bool(), Some(true));
+    assert_eq!(
+        accounts["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(ACCOUNTS_TTL_ATTRIBUTE)
+    );
+    assert_eq!(
+        accounts["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true)
+    );
     let tx = resource(&t, "TransactionsTable");
-    assert_eq!(keys(&tx["KeySchema"]), [(TRANSACTIONS_KEY.into(), "HASH".into())]);
+    assert_eq!(
+        keys(&tx["KeySchema"]),
+        [(TRANSACTIONS_KEY.into(), "HASH".into())]
+    );
     let gsi = &tx["GlobalSecondaryIndexes"][0];
     assert_eq!(gsi["IndexName"].as_str(), Some(OPEN_INDEX));
     assert_eq!(
         keys(&gsi["KeySchema"]),
-        [(OPEN_INDEX_KEYS.0.into(), "HASH".into()), (OPEN_INDEX_KEYS.1.into(), "RANGE".into())]
+        [
+            (OPEN_INDEX_KEYS.0.into(), "HASH".into()),
+            (OPEN_INDEX_KEYS.1.into(), "RANGE".into())
+        ]
     );
     assert_eq!(gsi["Projection"]["ProjectionType"].as_str(), Some("ALL"));
     for table in [accounts, tx] {
@@ -253,10 +338,19 @@ fn template_declares_the_same_tables_and_queues_as_the_code() {
         );
     }
     let q = resource(&t, "TopupQueue");
-    assert_eq!(num(&q["VisibilityTimeout"]), relier::queue::VISIBILITY_TIMEOUT_SECS as u64);
-    assert_eq!(num(&q["RedrivePolicy"]["maxReceiveCount"]), relier::queue::MAX_RECEIVE_COUNT as u64);
+    assert_eq!(
+        num(&q["VisibilityTimeout"]),
+        relier::queue::VISIBILITY_TIMEOUT_SECS as u64
+    );
+    assert_eq!(
+        num(&q["RedrivePolicy"]["maxReceiveCount"]),
+        relier::queue::MAX_RECEIVE_COUNT as u64
+    );
     let dlq = resource(&t, "TopupDeadLetterQueue");
-    assert_eq!(num(&dlq["MessageRetentionPeriod"]), relier::queue::DLQ_RETENTION_SECS as u64);
+    assert_eq!(
+        num(&dlq["MessageRetentionPeriod"]),
+        relier::queue::DLQ_RETENTION_SECS as u64
+    );
     let worker_timeout = num(&resource(&t, "TopupWorkerFunction")["Timeout"]);
     assert!(worker_timeout * 6 <= relier::queue::VISIBILITY_TIMEOUT_SECS as u64);
 }
@@ -269,22 +363,36 @@ fn template_has_every_function_and_route_of_the_workspace() {
     let mut built = Vec::new();
     for (_, r) in resources {
         if r["Type"].as_str() == Some("AWS::Serverless::Function") {
-            assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"));
-            let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().map(str::to_owned);
+            assert_eq!(
+                r["Metadata"]["BuildMethod"].as_str(),
+                Some("rust-cargolambda")
+            );
+            let binary = r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .map(str::to_owned);
             let code = r["Properties"]["CodeUri"].as_str().map(str::to_owned);
             built.push(binary.or(code).unwrap_or_default());
         }
     }
     for entry in std::fs::read_dir(repo().join("functions")).unwrap() {
         let name = entry.unwrap().file_name().to_str().unwrap().to_owned();
-        assert!(built.iter().any(|b| b.ends_with(&name)), "functions/{name} missing from template.yaml ({built:?})");
+        assert!(
+            built.iter().any(|b| b.ends_with(&name)),
+            "functions/{name} missing from template.yaml ({built:?})"
+        );
     }
     // every local route (cargo lambda watch) is an API route of the template
-    let cargo: toml_like::Routes = toml_like::routes(&std::fs::read_to_string(repo().join("Cargo.toml")).unwrap());
+    let cargo: toml_like::Routes =
+        toml_like::routes(&std::fs::read_to_string(repo().join("Cargo.toml")).unwrap());
     let yaml = serde_yaml::to_string(&t).unwrap();
     for (path, method) in cargo {
-        assert!(yaml.contains(&format!("Path: {path}")), "route {path} missing from template.yaml");
-        assert!(yaml.to_lowercase().contains(&format!("method: {}", method.to_lowercase())));
+        assert!(
+            yaml.contains(&format!("Path: {path}")),
+            "route {path} missing from template.yaml"
+        );
+        assert!(yaml
+            .to_lowercase()
+            .contains(&format!("method: {}", method.to_lowercase())));
     }
 }
 
@@ -302,7 +410,14 @@ mod toml_like {
             }
             if in_router && line.starts_with('"') {
                 let path = line.split('"').nth(1).unwrap().to_owned();
-                let method = line.split("method = \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+                let method = line
+                    .split("method = \"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_owned();
                 out.push((path, method));
             }
         }

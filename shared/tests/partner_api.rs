@@ -96,13 +96,31 @@ async fn sync_topup_matches_the_seed_example_and_status_endpoint() {
     let (status, body) = read(handlers::topup(req, store.as_ref(), &svc).await.unwrap()).await;
     // THEN the seed's success body, with the seed's numbers
     assert_eq!(status, 200, "{body}");
-    assert_eq!(keys_of(&body), ["billing", "message", "remaining_balance", "success", "transaction"]);
+    assert_eq!(
+        keys_of(&body),
+        [
+            "billing",
+            "message",
+            "remaining_balance",
+            "success",
+            "transaction"
+        ]
+    );
     let t = &body["transaction"];
     assert_eq!(
         keys_of(t),
         [
-            "amount_mxn", "amount_usd", "currency", "exchange_rate", "id", "operatorTransactionId",
-            "phone", "processedAt", "provider", "reference", "status"
+            "amount_mxn",
+            "amount_usd",
+            "currency",
+            "exchange_rate",
+            "id",
+            "operatorTransactionId",
+            "phone",
+            "processedAt",
+            "provider",
+            "reference",
+            "status"
         ]
     );
     assert_eq!(t["status"], json!("SUCCESS"));
@@ -129,7 +147,10 @@ async fn sync_topup_matches_the_seed_example_and_status_endpoint() {
     assert_eq!(balance_of(&store, "HAZ_001").await, dec("9998.92"));
 
     // AND the status endpoint (no auth, per the seed) shows the union of v1 and v2 fields
-    let req = with_path_id(request("GET", &format!("/api/transaction/{id}"), &[], None), &id);
+    let req = with_path_id(
+        request("GET", &format!("/api/transaction/{id}"), &[], None),
+        &id,
+    );
     let (status, body) = read(
         handlers::transaction_status(req, store.as_ref(), store.as_ref())
             .await
@@ -139,9 +160,22 @@ async fn sync_topup_matches_the_seed_example_and_status_endpoint() {
     assert_eq!(status, 200);
     let t = &body["transaction"];
     for field in [
-        "id", "transaction_id", "customer_id", "phone", "amount", "amount_mxn", "amount_usd",
-        "exchange_rate", "status", "reference", "operator_transaction_id", "provider",
-        "response_time_ms", "created_at", "processed_at", "currency",
+        "id",
+        "transaction_id",
+        "customer_id",
+        "phone",
+        "amount",
+        "amount_mxn",
+        "amount_usd",
+        "exchange_rate",
+        "status",
+        "reference",
+        "operator_transaction_id",
+        "provider",
+        "response_time_ms",
+        "created_at",
+        "processed_at",
+        "currency",
     ] {
         assert!(t.get(field).is_some(), "missing {field}");
     }
@@ -196,24 +230,40 @@ async fn failed_topup_is_refunded_and_counters_restored() {
     ] {
         let before = balance_of(&store, customer).await;
         // WHEN the always-failing test number is topped up
-        let req = topup_request(customer, key, r#"{"phone":"5500000001","amount":100,"reference":"F-1"}"#);
+        let req = topup_request(
+            customer,
+            key,
+            r#"{"phone":"5500000001","amount":100,"reference":"F-1"}"#,
+        );
         let (status, body) = read(handlers::topup(req, store.as_ref(), &svc).await.unwrap()).await;
         // THEN success:false, FAILED, balance and counters back where they were
         assert_eq!(status, 500, "{body}");
         assert_eq!(body["success"], json!(false));
         assert_eq!(body["error"], json!("Transaction processing failed"));
         assert_eq!(body["transaction"]["status"], json!("FAILED"));
-        assert_eq!(body["remaining_balance"], serde_json::to_value(relier::json::money(before)).unwrap());
+        assert_eq!(
+            body["remaining_balance"],
+            serde_json::to_value(relier::json::money(before)).unwrap()
+        );
         assert_eq!(balance_of(&store, customer).await, before);
         let pk = format!("DAILY#{customer}#{}", today());
         assert_eq!(counter(&store, &pk, &pk_sk).await, dec("0"));
         // AND the status endpoint says FAILED
         let id = body["transaction"]["id"].as_str().unwrap().to_owned();
         let req = with_path_id(request("GET", "/x", &[], None), &id);
-        let (_, body) = read(handlers::transaction_status(req, store.as_ref(), store.as_ref()).await.unwrap()).await;
+        let (_, body) = read(
+            handlers::transaction_status(req, store.as_ref(), store.as_ref())
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(body["transaction"]["status"], json!("FAILED"));
         // AND a retry with the same reference replays the failure: never a second attempt
-        let req = topup_request(customer, key, r#"{"phone":"5500000001","amount":100,"reference":"F-1"}"#);
+        let req = topup_request(
+            customer,
+            key,
+            r#"{"phone":"5500000001","amount":100,"reference":"F-1"}"#,
+        );
         let (status, body) = read(handlers::topup(req, store.as_ref(), &svc).await.unwrap()).await;
         assert_eq!(status, 500);
         assert_eq!(body["transaction"]["id"], json!(id));
@@ -227,10 +277,33 @@ async fn same_reference_never_charges_twice() {
     let store = store().await;
     seed_partners(&store).await;
     let provider = std::sync::Arc::new(RecordingProvider::default());
-    let svc = service_with(&store, provider.clone(), "18.52", std::sync::Arc::new(relier::clock::SystemClock));
+    let svc = service_with(
+        &store,
+        provider.clone(),
+        "18.52",
+        std::sync::Arc::new(relier::clock::SystemClock),
+    );
     let body = r#"{"phone":"5566374683","amount":20,"reference":"ORDER_1"}"#;
-    let (s1, b1) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, body), store.as_ref(), &svc).await.unwrap()).await;
-    let (s2, b2) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, body), store.as_ref(), &svc).await.unwrap()).await;
+    let (s1, b1) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, body),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let (s2, b2) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, body),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!((s1, s2), (200, 200));
     assert_eq!(b1["transaction"]["id"], b2["transaction"]["id"]);
     assert_eq!(b1, b2);
@@ -239,27 +312,55 @@ async fn same_reference_never_charges_twice() {
 
     // a different body under the same reference is a 409 and charges nothing
     let other = r#"{"phone":"5566374683","amount":50,"reference":"ORDER_1"}"#;
-    let (s3, b3) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, other), store.as_ref(), &svc).await.unwrap()).await;
+    let (s3, b3) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, other),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s3, 409, "{b3}");
     assert_eq!(b3["success"], json!(false));
     assert_eq!(b3["transaction_id"], b1["transaction"]["id"]);
     assert_eq!(balance_of(&store, "HAZ_001").await, dec("9998.92"));
 
     // the same reference from another customer is independent
-    let (s4, _) = read(handlers::topup(topup_request("SMARTBIZ_001", SMARTBIZ_KEY, body), store.as_ref(), &svc).await.unwrap()).await;
+    let (s4, _) = read(
+        handlers::topup(
+            topup_request("SMARTBIZ_001", SMARTBIZ_KEY, body),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s4, 200);
 
     // without a reference there is no de-duplication ...
     let plain = r#"{"phone":"5566374683","amount":10}"#;
     for _ in 0..2 {
-        let (s, _) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, plain), store.as_ref(), &svc).await.unwrap()).await;
+        let (s, _) = read(
+            handlers::topup(
+                topup_request("HAZ_001", HAZ_KEY, plain),
+                store.as_ref(),
+                &svc,
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
         assert_eq!(s, 200);
     }
     assert_eq!(balance_of(&store, "HAZ_001").await, dec("9997.84"));
     // ... unless an Idempotency-Key header is sent
     for _ in 0..2 {
         let mut req = topup_request("HAZ_001", HAZ_KEY, plain);
-        req.headers_mut().insert("idempotency-key", "K-1".parse().unwrap());
+        req.headers_mut()
+            .insert("idempotency-key", "K-1".parse().unwrap());
         let (s, _) = read(handlers::topup(req, store.as_ref(), &svc).await.unwrap()).await;
         assert_eq!(s, 200);
     }
@@ -272,7 +373,11 @@ async fn insufficient_balance_is_a_403_with_the_seed_body() {
     let store = store().await;
     put(&store, AccountSpec::new("LOW_001", "low_key_123", "5.00")).await;
     let svc = service(&store, "18.52");
-    let req = topup_request("LOW_001", "low_key_123", r#"{"phone":"5566374683","amount":200}"#);
+    let req = topup_request(
+        "LOW_001",
+        "low_key_123",
+        r#"{"phone":"5566374683","amount":200}"#,
+    );
     let (status, body) = read(handlers::topup(req, store.as_ref(), &svc).await.unwrap()).await;
     assert_eq!(status, 403);
     assert_eq!(
@@ -288,7 +393,11 @@ async fn insufficient_balance_is_a_403_with_the_seed_body() {
     );
     assert_eq!(balance_of(&store, "LOW_001").await, dec("5.00"));
     // exactly the balance is allowed (prepaid, no overdraft): 5.00 USD buys 90 MXN = 4.86
-    let req = topup_request("LOW_001", "low_key_123", r#"{"phone":"5566374683","amount":90}"#);
+    let req = topup_request(
+        "LOW_001",
+        "low_key_123",
+        r#"{"phone":"5566374683","amount":90}"#,
+    );
     let (status, body) = read(handlers::topup(req, store.as_ref(), &svc).await.unwrap()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(balance_of(&store, "LOW_001").await, dec("0.14"));
@@ -303,13 +412,36 @@ async fn daily_limits_are_429s_with_the_seed_body() {
     // HAZ: 5,000 MXN per customer per day. Use 4,800 (9 x 500 + 300), as in the seed example.
     for i in 0..9 {
         let b = format!(r#"{{"phone":"55663746{:02}","amount":500}}"#, i);
-        let (s, body) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, &b), store.as_ref(), &svc).await.unwrap()).await;
+        let (s, body) = read(
+            handlers::topup(topup_request("HAZ_001", HAZ_KEY, &b), store.as_ref(), &svc)
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(s, 200, "{body}");
     }
-    let (s, _) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374699","amount":300}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, _) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374699","amount":300}"#),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     let before = balance_of(&store, "HAZ_001").await;
-    let (s, body) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":300}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, body) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":300}"#),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 429);
     assert_eq!(body["error"], json!("Daily transaction limit exceeded"));
     assert_eq!(body["daily_limit_mxn"], json!(5000));
@@ -318,9 +450,27 @@ async fn daily_limits_are_429s_with_the_seed_body() {
     assert_eq!(body["available_mxn"], json!(200));
     assert_eq!(balance_of(&store, "HAZ_001").await, before);
     // 200 still fits exactly
-    let (s, _) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":200}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, _) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":200}"#),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
-    let (s, body) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":10}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, body) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":10}"#),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 429);
     assert_eq!(body["available_mxn"], json!(0));
 
@@ -328,20 +478,72 @@ async fn daily_limits_are_429s_with_the_seed_body() {
     let mut spec = AccountSpec::new("PHONE_001", "phone_key_123", "1000");
     spec.daily_limit_per_phone_mxn = Some("100");
     put(&store, spec).await;
-    let (s, _) = read(handlers::topup(topup_request("PHONE_001", "phone_key_123", r#"{"phone":"5512345678","amount":100}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, _) = read(
+        handlers::topup(
+            topup_request(
+                "PHONE_001",
+                "phone_key_123",
+                r#"{"phone":"5512345678","amount":100}"#,
+            ),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
-    let (s, body) = read(handlers::topup(topup_request("PHONE_001", "phone_key_123", r#"{"phone":"5512345678","amount":10}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, body) = read(
+        handlers::topup(
+            topup_request(
+                "PHONE_001",
+                "phone_key_123",
+                r#"{"phone":"5512345678","amount":10}"#,
+            ),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 429);
     assert_eq!(body["limit_scope"], json!("phone"));
     assert_eq!(body["used_today_mxn"], json!(100));
     // another phone of the same partner is fine
-    let (s, _) = read(handlers::topup(topup_request("PHONE_001", "phone_key_123", r#"{"phone":"5512345679","amount":10}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, _) = read(
+        handlers::topup(
+            topup_request(
+                "PHONE_001",
+                "phone_key_123",
+                r#"{"phone":"5512345679","amount":10}"#,
+            ),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     // a single top-up above the whole limit
     let mut spec = AccountSpec::new("TINY_001", "tiny_key_123", "1000");
     spec.daily_limit_mxn = Some("50");
     put(&store, spec).await;
-    let (s, body) = read(handlers::topup(topup_request("TINY_001", "tiny_key_123", r#"{"phone":"5512345678","amount":100}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, body) = read(
+        handlers::topup(
+            topup_request(
+                "TINY_001",
+                "tiny_key_123",
+                r#"{"phone":"5512345678","amount":100}"#,
+            ),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 429);
     assert_eq!(body["available_mxn"], json!(50));
     assert_ledger_ok(&store).await;
@@ -353,18 +555,45 @@ async fn bad_input_is_a_400_and_changes_nothing() {
     seed_partners(&store).await;
     let svc = service(&store, "18.52");
     let auth = [("x-api-key", HAZ_KEY), ("x-customer-id", "HAZ_001")];
-    let big = format!(r#"{{"phone":"5566374683","amount":20,"reference":"{}"}}"#, "x".repeat(10_000));
+    let big = format!(
+        r#"{{"phone":"5566374683","amount":20,"reference":"{}"}}"#,
+        "x".repeat(10_000)
+    );
     let cases: Vec<(Option<&str>, Option<&str>, &str)> = vec![
-        (Some("application/json"), Some("{not json"), "Validation failed"),
+        (
+            Some("application/json"),
+            Some("{not json"),
+            "Validation failed",
+        ),
         (Some("application/json"), Some(""), "Validation failed"),
         (Some("application/json"), None, "Validation failed"),
         (Some("application/json"), Some("[1,2]"), "Validation failed"),
-        (Some("text/plain"), Some(r#"{"phone":"5566374683","amount":20}"#), "Validation failed"),
-        (None, Some(r#"{"phone":"5566374683","amount":20}"#), "Validation failed"),
+        (
+            Some("text/plain"),
+            Some(r#"{"phone":"5566374683","amount":20}"#),
+            "Validation failed",
+        ),
+        (
+            None,
+            Some(r#"{"phone":"5566374683","amount":20}"#),
+            "Validation failed",
+        ),
         (Some("application/json"), Some(&big), "Validation failed"),
-        (Some("application/json"), Some(r#"{"phone":"5566374683","amount":25}"#), "Invalid product amount"),
-        (Some("application/json"), Some(r#"{"phone":"12345","amount":20}"#), "Validation failed"),
-        (Some("application/json; charset=utf-8"), Some(r#"{"phone":"5566374683","amount":"x"}"#), "Validation failed"),
+        (
+            Some("application/json"),
+            Some(r#"{"phone":"5566374683","amount":25}"#),
+            "Invalid product amount",
+        ),
+        (
+            Some("application/json"),
+            Some(r#"{"phone":"12345","amount":20}"#),
+            "Validation failed",
+        ),
+        (
+            Some("application/json; charset=utf-8"),
+            Some(r#"{"phone":"5566374683","amount":"x"}"#),
+            "Validation failed",
+        ),
     ];
     for (ct, body, error) in cases {
         let mut headers = auth.to_vec();
@@ -402,29 +631,69 @@ async fn stale_or_missing_rate_is_refused_with_503() {
     let store = store().await;
     seed_partners(&store).await;
     let mut svc = service(&store, "18.52");
-    svc.rates = Arc::new(StoredRate::new(store.clone(), Duration::from_secs(6 * 3600), Duration::from_secs(0)));
+    svc.rates = Arc::new(StoredRate::new(
+        store.clone(),
+        Duration::from_secs(6 * 3600),
+        Duration::from_secs(0),
+    ));
     let body = r#"{"phone":"5566374683","amount":20}"#;
     // no rate item at all
-    let (s, b) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, body), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, b) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, body),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 503, "{b}");
     assert_eq!(b["success"], json!(false));
     // a rate 7 hours old
     store
-        .put_rate(&RateRecord { rate: dec("18.52"), updated_at: chrono::Utc::now() - chrono::Duration::hours(7), source: "test".into() })
+        .put_rate(&RateRecord {
+            rate: dec("18.52"),
+            updated_at: chrono::Utc::now() - chrono::Duration::hours(7),
+            source: "test".into(),
+        })
         .await
         .unwrap();
-    let (s, _) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, body), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, _) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, body),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 503);
     assert_eq!(balance_of(&store, "HAZ_001").await, dec("10000"));
     // a fresh one is used, and stored on the transaction
     store
-        .put_rate(&RateRecord { rate: dec("17.0068"), updated_at: chrono::Utc::now(), source: "test".into() })
+        .put_rate(&RateRecord {
+            rate: dec("17.0068"),
+            updated_at: chrono::Utc::now(),
+            source: "test".into(),
+        })
         .await
         .unwrap();
-    let (s, b) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":50}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (s, b) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":50}"#),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(b["transaction"]["amount_usd"], json!(2.94));
-    let id = relier::domain::TransactionId::parse(b["transaction"]["id"].as_str().unwrap()).unwrap();
+    let id =
+        relier::domain::TransactionId::parse(b["transaction"]["id"].as_str().unwrap()).unwrap();
     let tx = store.get_transaction(&id).await.unwrap().unwrap();
     assert_eq!(tx.exchange_rate, dec("17.0068"));
 }
@@ -435,14 +704,42 @@ async fn warm_path_uses_at_most_two_writes() {
     seed_partners(&store).await;
     let svc = service(&store, "18.52");
     // warm up
-    read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":10}"#), store.as_ref(), &svc).await.unwrap()).await;
-    let (r0, w0) = (store.calls().reads.load(Ordering::SeqCst), store.calls().writes.load(Ordering::SeqCst));
-    let (s, _) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":20,"reference":"W-1"}"#), store.as_ref(), &svc).await.unwrap()).await;
+    read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":10}"#),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let (r0, w0) = (
+        store.calls().reads.load(Ordering::SeqCst),
+        store.calls().writes.load(Ordering::SeqCst),
+    );
+    let (s, _) = read(
+        handlers::topup(
+            topup_request(
+                "HAZ_001",
+                HAZ_KEY,
+                r#"{"phone":"5566374683","amount":20,"reference":"W-1"}"#,
+            ),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     let writes = store.calls().writes.load(Ordering::SeqCst) - w0;
     let reads = store.calls().reads.load(Ordering::SeqCst) - r0;
     assert_eq!(writes, 2, "debit transaction + finalize");
-    assert_eq!(reads, 1, "one consistent account read (auth + exact balance)");
+    assert_eq!(
+        reads, 1,
+        "one consistent account read (auth + exact balance)"
+    );
 }
 
 #[tokio::test]
@@ -450,12 +747,19 @@ async fn unknown_provider_outcome_stays_pending_and_charged() {
     let store = store().await;
     seed_partners(&store).await;
     let svc = service(&store, "18.52");
-    let req = topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5500000002","amount":20,"reference":"U-1"}"#);
+    let req = topup_request(
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5500000002","amount":20,"reference":"U-1"}"#,
+    );
     let (status, body) = read(handlers::topup(req, store.as_ref(), &svc).await.unwrap()).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["transaction"]["status"], json!("PENDING"));
     let id = body["transaction"]["id"].as_str().unwrap();
-    assert_eq!(body["check_status_url"], json!(format!("/api/transaction/{id}")));
+    assert_eq!(
+        body["check_status_url"],
+        json!(format!("/api/transaction/{id}"))
+    );
     let tx = store
         .get_transaction(&relier::domain::TransactionId::parse(id).unwrap())
         .await
@@ -470,24 +774,74 @@ async fn status_endpoint_errors() {
     let store = store().await;
     seed_partners(&store).await;
     let svc = service(&store, "18.52");
-    let (_, b) = read(handlers::topup(topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":20}"#), store.as_ref(), &svc).await.unwrap()).await;
+    let (_, b) = read(
+        handlers::topup(
+            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":20}"#),
+            store.as_ref(),
+            &svc,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     let id = b["transaction"]["id"].as_str().unwrap().to_owned();
     let status_of = |headers: Vec<(&'static str, &'static str)>, id: String| {
         let store = store.clone();
         async move {
-            let req = with_path_id(request("GET", &format!("/api/transaction/{id}"), &headers, None), &id);
-            read(handlers::transaction_status(req, store.as_ref(), store.as_ref()).await.unwrap()).await
+            let req = with_path_id(
+                request("GET", &format!("/api/transaction/{id}"), &headers, None),
+                &id,
+            );
+            read(
+                handlers::transaction_status(req, store.as_ref(), store.as_ref())
+                    .await
+                    .unwrap(),
+            )
+            .await
         }
     };
-    assert_eq!(status_of(vec![], "RLRNOSUCHTRANSACTION0000000000".into()).await.0, 404);
+    assert_eq!(
+        status_of(vec![], "RLRNOSUCHTRANSACTION0000000000".into())
+            .await
+            .0,
+        404
+    );
     assert_eq!(status_of(vec![], "../../etc/passwd".into()).await.0, 404);
-    assert_eq!(status_of(vec![("x-api-key", HAZ_KEY), ("x-customer-id", "HAZ_001")], id.clone()).await.0, 200);
-    assert_eq!(status_of(vec![("x-api-key", "bad"), ("x-customer-id", "HAZ_001")], id.clone()).await.0, 401);
-    let (s, b) = status_of(vec![("x-api-key", SMARTBIZ_KEY), ("x-customer-id", "SMARTBIZ_001")], id.clone()).await;
+    assert_eq!(
+        status_of(
+            vec![("x-api-key", HAZ_KEY), ("x-customer-id", "HAZ_001")],
+            id.clone()
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        status_of(
+            vec![("x-api-key", "bad"), ("x-customer-id", "HAZ_001")],
+            id.clone()
+        )
+        .await
+        .0,
+        401
+    );
+    let (s, b) = status_of(
+        vec![
+            ("x-api-key", SMARTBIZ_KEY),
+            ("x-customer-id", "SMARTBIZ_001"),
+        ],
+        id.clone(),
+    )
+    .await;
     assert_eq!(s, 403);
     assert_eq!(b["success"], json!(false));
     // the id also works from the raw path when no path parameters are given (cargo lambda watch)
     let req = request("GET", &format!("/api/transaction/{id}"), &[], None);
-    let (s, _) = read(handlers::transaction_status(req, store.as_ref(), store.as_ref()).await.unwrap()).await;
+    let (s, _) = read(
+        handlers::transaction_status(req, store.as_ref(), store.as_ref())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
 }

@@ -9,9 +9,13 @@ async fn main() -> Result<(), Error> {
     let feed = fx::feed_from_env(&app.config).await?;
     let spread = fx::spread_from_env()?;
     let (feed, store, clock) = (feed.as_ref(), app.store.as_ref(), app.clock.as_ref());
-    run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
-        let record = fx::refresh(feed, store, clock, spread).await?;
-        Ok::<_, Error>(serde_json::json!({ "rate": record.rate.to_string(), "source": record.source }))
-    }))
+    run(service_fn(
+        move |_: LambdaEvent<serde_json::Value>| async move {
+            let record = fx::refresh(feed, store, clock, spread).await?;
+            Ok::<_, Error>(
+                serde_json::json!({ "rate": record.rate.to_string(), "source": record.source }),
+            )
+        },
+    ))
     .await
 }

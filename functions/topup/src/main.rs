@@ -8,5 +8,8 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env().await?;
     let service = app.topup_service().await?;
     let (accounts, service) = (app.store.as_ref(), &service);
-    run(service_fn(move |req| handlers::topup(req, accounts, service))).await
+    run(service_fn(move |req| {
+        handlers::topup(req, accounts, service)
+    }))
+    .await
 }

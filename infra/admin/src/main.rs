@@ -18,10 +18,17 @@ async fn main() -> anyhow::Result<()> {
     );
     match args.first().map(String::as_str) {
         Some("setup") => {
-            relier::store::schema::create_tables(&dynamo, &config.accounts_table, &config.transactions_table)
-                .await
-                .context("creating tables")?;
-            println!("tables ready: {}, {}", config.accounts_table, config.transactions_table);
+            relier::store::schema::create_tables(
+                &dynamo,
+                &config.accounts_table,
+                &config.transactions_table,
+            )
+            .await
+            .context("creating tables")?;
+            println!(
+                "tables ready: {}, {}",
+                config.accounts_table, config.transactions_table
+            );
             if let Some(url) = &config.queue_url {
                 let dlq = std::env::var("TOPUP_DLQ_URL").unwrap_or_else(|_| format!("{url}-dlq"));
                 let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -35,24 +42,36 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Some("load-fixtures") => {
-            let path = args.get(1).context("usage: relier-admin load-fixtures FILE")?;
+            let path = args
+                .get(1)
+                .context("usage: relier-admin load-fixtures FILE")?;
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
             let fixtures: relier::fixtures::Fixtures = serde_json::from_str(&text)?;
             let created = relier::fixtures::load(&store, &fixtures).await?;
-            println!("fixtures loaded: {created} new account(s), rate {:?}", fixtures.fx_rate.map(|r| r.to_string()));
+            println!(
+                "fixtures loaded: {created} new account(s), rate {:?}",
+                fixtures.fx_rate.map(|r| r.to_string())
+            );
         }
         Some("ledger-check") => {
             let reports = relier::ledger::check_all(&store).await?;
             let mut bad = 0;
             for r in &reports {
                 if r.ok() {
-                    println!("OK   {:<24} balance {:>12} entries {}", r.customer_id, r.balance, r.entries);
+                    println!(
+                        "OK   {:<24} balance {:>12} entries {}",
+                        r.customer_id, r.balance, r.entries
+                    );
                 } else {
                     bad += 1;
                     println!("FAIL {:<24} {}", r.customer_id, r.problems.join("; "));
                 }
             }
-            println!("{} account(s) checked, {} with problems", reports.len(), bad);
+            println!(
+                "{} account(s) checked, {} with problems",
+                reports.len(),
+                bad
+            );
             if bad > 0 {
                 bail!("ledger check failed");
             }

@@ -33,14 +33,20 @@ pub enum TopupOutcome {
 /// The provider's view of a top-up we may have sent earlier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderStatus {
-    Successful { operator_transaction_id: String },
+    Successful {
+        operator_transaction_id: String,
+    },
     Processing,
     /// FAILED or REFUNDED upstream: nothing was delivered, safe to refund.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
     /// The provider has no record of this id: it never received it.
     NotFound,
     /// The provider could not be asked (timeout, 5xx): try again later.
-    Unavailable { reason: String },
+    Unavailable {
+        reason: String,
+    },
 }
 
 #[async_trait]

@@ -7,8 +7,8 @@
 
 use super::schema::OPEN_INDEX;
 use super::{
-    Account, AccountReader, CounterKey, DebitOutcome, DebitRequest, Ledger, LedgerEntry, LimitCheck,
-    RateReader, RateRecord, RateWriter, RefundOutcome, StoreError, Transaction,
+    Account, AccountReader, CounterKey, DebitOutcome, DebitRequest, Ledger, LedgerEntry,
+    LimitCheck, RateReader, RateRecord, RateWriter, RefundOutcome, StoreError, Transaction,
     TransactionReader, TxKind, WorkStore,
 };
 use crate::domain::{Commission, CustomerId, MxnAmount, Phone, TransactionId, TxStatus};
@@ -112,7 +112,11 @@ impl DynamoStore {
 
     /// Create or replace an account (admin / fixtures only; never on a request path).
     /// With `only_if_absent`, an existing account is left untouched.
-    pub async fn put_account(&self, account: &Account, only_if_absent: bool) -> Result<bool, StoreError> {
+    pub async fn put_account(
+        &self,
+        account: &Account,
+        only_if_absent: bool,
+    ) -> Result<bool, StoreError> {
         let mut req = self
             .client
             .put_item()
@@ -177,7 +181,9 @@ impl DynamoStore {
             for item in page.items() {
                 out.push(LedgerEntry {
                     customer_id: customer.to_owned(),
-                    seq: get_dec(item, "seq")?.try_into().map_err(|_| corrupt("seq"))?,
+                    seq: get_dec(item, "seq")?
+                        .try_into()
+                        .map_err(|_| corrupt("seq"))?,
                     transaction_id: get_s(item, "transaction_id")?,
                     kind: get_s(item, "kind")?,
                     delta: get_dec(item, "delta")?,
@@ -220,7 +226,10 @@ impl DynamoStore {
     }
 
     async fn transaction_by_claim(&self, idem_pk: &str) -> Result<Option<Transaction>, StoreError> {
-        let Some(item) = self.get_item(&self.accounts_table, pk_sk(idem_pk, "IDEM")).await? else {
+        let Some(item) = self
+            .get_item(&self.accounts_table, pk_sk(idem_pk, "IDEM"))
+            .await?
+        else {
             return Ok(None);
         };
         let id = TransactionId::parse(&get_s(&item, "transaction_id")?).map_err(corrupt)?;
@@ -360,10 +369,9 @@ fn account_item(a: &Account) -> Item {
 
 fn parse_account(item: &Item) -> Result<Account, StoreError> {
     let hashes = match item.get("api_key_hashes") {
-        Some(AttributeValue::L(list)) => list
-            .iter()
-            .filter_map(|v| v.as_s().ok().cloned())
-            .collect(),
+        Some(AttributeValue::L(list)) => {
+            list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
+        }
         Some(AttributeValue::Ss(list)) => list.clone(),
         _ => Vec::new(),
     };
@@ -408,7 +416,11 @@ fn transaction_item(t: &Transaction) -> Item {
     };
     opt(&mut item, "reference", &t.reference);
     opt(&mut item, "idempotency_key", &t.idempotency_key);
-    opt(&mut item, "operator_transaction_id", &t.operator_transaction_id);
+    opt(
+        &mut item,
+        "operator_transaction_id",
+        &t.operator_transaction_id,
+    );
     opt(&mut item, "failure_reason", &t.failure_reason);
     item.insert("provider".into(), s(&t.provider));
     item.insert("created_at".into(), ts(t.created_at));
@@ -538,7 +550,9 @@ enum Cancel {
     Retry,
 }
 
-fn classify(e: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> Result<Cancel, StoreError> {
+fn classify(
+    e: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Result<Cancel, StoreError> {
     if let SdkError::ServiceError(se) = &e {
         match se.err() {
             TransactWriteItemsError::TransactionCanceledException(tc) => {
@@ -610,10 +624,7 @@ impl AccountReader for DynamoStore {
 
 #[async_trait]
 impl TransactionReader for DynamoStore {
-    async fn get_transaction(
-        &self,
-        id: &TransactionId,
-    ) -> Result<Option<Transaction>, StoreError> {
+    async fn get_transaction(&self, id: &TransactionId) -> Result<Option<Transaction>, StoreError> {
         self.get_item(&self.transactions_table, tx_key(id))
             .await?
             .map(|item| parse_transaction(&item))
@@ -674,10 +685,7 @@ impl Ledger for DynamoStore {
         let customer = tx.customer_id.as_str().to_owned();
         let amount = tx.amount_mxn.as_decimal();
         let cost = tx.amount_usd;
-        let claim_pk = tx
-            .idempotency_key
-            .as_ref()
-            .map(|k| idem_pk(&customer, k));
+        let claim_pk = tx.idempotency_key.as_ref().map(|k| idem_pk(&customer, k));
         let counters: Vec<(LimitCheck, CounterKey)> = limits
             .into_iter()
             .map(|l| {
@@ -1043,7 +1051,11 @@ impl Ledger for DynamoStore {
                 .send()
                 .await;
             let reasons = match result {
-                Ok(_) => return Ok(RefundOutcome::Refunded { balance_after: after }),
+                Ok(_) => {
+                    return Ok(RefundOutcome::Refunded {
+                        balance_after: after,
+                    })
+                }
                 Err(e) => match classify(e)? {
                     Cancel::Retry => {
                         backoff(attempt).await;
@@ -1057,9 +1069,9 @@ impl Ledger for DynamoStore {
                     Some(old) => TxStatus::parse(&get_s(old, "status")?),
                     None => self.get_transaction(&tx.id).await?.map(|t| t.status),
                 };
-                return Ok(RefundOutcome::AlreadyFinal(
-                    status.ok_or_else(|| corrupt(format!("transaction {} missing", tx.id)))?,
-                ));
+                return Ok(RefundOutcome::AlreadyFinal(status.ok_or_else(|| {
+                    corrupt(format!("transaction {} missing", tx.id))
+                })?));
             }
             backoff(attempt).await;
         }

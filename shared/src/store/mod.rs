@@ -121,7 +121,9 @@ pub enum DebitOutcome {
     Debited(Box<Transaction>),
     /// The idempotency key was already claimed by this transaction (same or other body).
     AlreadyClaimed(Box<Transaction>),
-    InsufficientBalance { current_balance: Decimal },
+    InsufficientBalance {
+        current_balance: Decimal,
+    },
     LimitExceeded {
         scope: LimitScope,
         limit_mxn: Decimal,
@@ -133,7 +135,9 @@ pub enum DebitOutcome {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefundOutcome {
-    Refunded { balance_after: Decimal },
+    Refunded {
+        balance_after: Decimal,
+    },
     /// The record was no longer PENDING/PROCESSING: someone else finalized it.
     AlreadyFinal(TxStatus),
 }
@@ -167,8 +171,7 @@ pub trait AccountReader: Send + Sync {
 
 #[async_trait]
 pub trait TransactionReader: Send + Sync {
-    async fn get_transaction(&self, id: &TransactionId)
-        -> Result<Option<Transaction>, StoreError>;
+    async fn get_transaction(&self, id: &TransactionId) -> Result<Option<Transaction>, StoreError>;
 }
 
 #[async_trait]
@@ -186,8 +189,11 @@ pub trait RateWriter: Send + Sync {
 pub trait Ledger: Send + Sync {
     /// One atomic TransactWriteItems: debit (version-checked), record, idempotency claim,
     /// daily counters (conditioned on the limits), ledger entry. Retries conflicts.
-    async fn debit(&self, account: &Account, request: DebitRequest)
-        -> Result<DebitOutcome, StoreError>;
+    async fn debit(
+        &self,
+        account: &Account,
+        request: DebitRequest,
+    ) -> Result<DebitOutcome, StoreError>;
 
     /// PENDING/PROCESSING -> SUCCESS. Returns false if the record was already final.
     async fn mark_success(
@@ -228,8 +234,11 @@ pub trait WorkStore: Send + Sync {
     ) -> Result<Vec<Transaction>, StoreError>;
 
     /// Bump `updated_at` of a still-PENDING record (after re-enqueueing it).
-    async fn touch_pending(&self, id: &TransactionId, now: DateTime<Utc>)
-        -> Result<bool, StoreError>;
+    async fn touch_pending(
+        &self,
+        id: &TransactionId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Bump `updated_at` of a still-PROCESSING record (status asked, still unknown).
     async fn touch_processing(

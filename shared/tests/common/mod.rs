@@ -46,7 +46,11 @@ fn local_env() {
 }
 
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &relier::domain::TransactionId::generate().as_str()[3..15]).to_lowercase()
+    format!(
+        "{prefix}-{}",
+        &relier::domain::TransactionId::generate().as_str()[3..15]
+    )
+    .to_lowercase()
 }
 
 pub async fn sdk() -> aws_config::SdkConfig {
@@ -112,7 +116,10 @@ pub fn account(spec: &AccountSpec, company: &str) -> Account {
 pub async fn seed_partners(store: &DynamoStore) {
     let mut haz = AccountSpec::new("HAZ_001", HAZ_KEY, "10000");
     haz.daily_limit_mxn = Some("5000");
-    store.put_account(&account(&haz, "HAZ Group"), false).await.unwrap();
+    store
+        .put_account(&account(&haz, "HAZ Group"), false)
+        .await
+        .unwrap();
     let mut sb = AccountSpec::new("SMARTBIZ_001", SMARTBIZ_KEY, "200");
     sb.daily_limit_per_phone_mxn = Some("200000");
     store
@@ -122,7 +129,10 @@ pub async fn seed_partners(store: &DynamoStore) {
 }
 
 pub async fn put(store: &DynamoStore, spec: AccountSpec) {
-    store.put_account(&account(&spec, "Test Co"), false).await.unwrap();
+    store
+        .put_account(&account(&spec, "Test Co"), false)
+        .await
+        .unwrap();
 }
 
 /// A provider double that delegates to the real sandbox provider and records every call.
@@ -193,12 +203,17 @@ pub fn service(store: &Arc<DynamoStore>, rate: &str) -> TopupService {
 
 /// A request as `cargo lambda watch` / any HTTP client would send it.
 pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Request {
-    let mut b = lambda_http::http::Request::builder().method(method).uri(path);
+    let mut b = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path);
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    b.body(body.map(|s| Body::Text(s.to_owned())).unwrap_or(Body::Empty))
-        .unwrap()
+    b.body(
+        body.map(|s| Body::Text(s.to_owned()))
+            .unwrap_or(Body::Empty),
+    )
+    .unwrap()
 }
 
 pub fn with_path_id(req: Request, id: &str) -> Request {
@@ -240,7 +255,12 @@ pub async fn balance_of(store: &DynamoStore, id: &str) -> Decimal {
 
 pub async fn assert_ledger_ok(store: &DynamoStore) {
     for report in relier::ledger::check_all(store).await.unwrap() {
-        assert!(report.ok(), "ledger of {}: {:?}", report.customer_id, report.problems);
+        assert!(
+            report.ok(),
+            "ledger of {}: {:?}",
+            report.customer_id,
+            report.problems
+        );
     }
 }
 
@@ -257,7 +277,11 @@ pub async fn counter(store: &DynamoStore, pk: &str, sk: &str) -> Decimal {
         .await
         .unwrap();
     out.item
-        .and_then(|i| i.get("used_mxn").and_then(|v| v.as_n().ok()).map(|n| dec(n)))
+        .and_then(|i| {
+            i.get("used_mxn")
+                .and_then(|v| v.as_n().ok())
+                .map(|n| dec(n))
+        })
         .unwrap_or_default()
 }
 
