@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Local environment contract for Relier (sourced by stack.sh, dev.sh, test.sh, the Makefile).
+# Every value can be overridden by exporting it before sourcing this file.
+#
+#   source infra/local/env.sh
+#
+# Dev-only values: nothing here is used in AWS (template.yaml sets the deployed env).
+
+RELIER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/../.." && pwd)"
+export RELIER_ROOT
+
+export MODE="${MODE:-SANDBOX}"
+export ACCOUNTS_TABLE="${ACCOUNTS_TABLE:-relier-accounts}"
+export TRANSACTIONS_TABLE="${TRANSACTIONS_TABLE:-relier-transactions}"
+export TOPUP_QUEUE_URL="${TOPUP_QUEUE_URL:-http://127.0.0.1:5000/123456789012/relier-topups}"
+export TOPUP_DLQ_URL="${TOPUP_DLQ_URL:-http://127.0.0.1:5000/123456789012/relier-topups-dlq}"
+export TOPUP_PROVIDER="${TOPUP_PROVIDER:-sandbox}"
+export SANDBOX_FX_RATE="${SANDBOX_FX_RATE:-18.52}"
+export FX_MAX_AGE_SECS="${FX_MAX_AGE_SECS:-21600}"
+
+export AWS_ENDPOINT_URL_DYNAMODB="${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:8000}"
+export AWS_ENDPOINT_URL_SQS="${AWS_ENDPOINT_URL_SQS:-http://127.0.0.1:5000}"
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-$AWS_REGION}"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+# Never let a developer's ~/.aws profile or IMDS leak into the local stack.
+export AWS_EC2_METADATA_DISABLED="${AWS_EC2_METADATA_DISABLED:-true}"
+export RUST_LOG="${RUST_LOG:-info}"
+# Same as template.yaml: request paths without the API Gateway stage prefix.
+export AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH="${AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH:-true}"
+
+# Reloadly (issue 5): RELOADLY_ENV, RELOADLY_AUTH_URL, RELOADLY_API_URL, RELOADLY_CLIENT_ID,
+# RELOADLY_CLIENT_SECRET, FX_SPREAD_PERCENT are not set here: export them yourself with
+# TOPUP_PROVIDER=reloadly (the local stack has no network to Reloadly anyway).
+
+# Local ports (stack.sh, dev.sh, sqs_bridge.py).
+export RELIER_DDB_PORT="${RELIER_DDB_PORT:-8000}"
+export RELIER_MOTO_PORT="${RELIER_MOTO_PORT:-5000}"
+export RELIER_WATCH_PORT="${RELIER_WATCH_PORT:-9000}"
+
+# Tools installed by `infra/local/stack.sh install` (python venv: moto, cargo-lambda, zig, cfn-lint, boto3).
+case ":$PATH:" in
+  *":$RELIER_ROOT/.tools/venv/bin:"*) ;;
+  *) export PATH="$RELIER_ROOT/.tools/venv/bin:$PATH" ;;
+esac
