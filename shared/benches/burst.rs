@@ -147,6 +147,22 @@ async fn main() {
     }
     let drain_secs = started.elapsed().as_secs_f64();
 
+    // Anything a timeout left PROCESSING is settled by the reconciler, as in production.
+    let clock = relier::clock::ManualClock::new(chrono::Utc::now() + chrono::Duration::minutes(10));
+    let report = relier::reconciler::Reconciler {
+        work: store.as_ref(),
+        ledger: store.as_ref(),
+        queue: queue.as_ref(),
+        provider: service.provider.as_ref(),
+        clock: &clock,
+        pending_grace: chrono::Duration::seconds(60),
+        processing_lease: chrono::Duration::seconds(300),
+        stuck_after: chrono::Duration::hours(1),
+        batch: 1000,
+    }
+    .run()
+    .await
+    .unwrap();
     let mut terminal = 0;
     for id in &ids {
         let tx = store

@@ -48,39 +48,41 @@ pub async fn process_message(
     Ok(MessageResult::Processed)
 }
 
-/// Handle a batch: each message on its own (a panic or a store error affects only its own
-/// message, which goes back to the queue via `batchItemFailures`).
+/// Handle a batch: messages run concurrently, each on its own (a panic or a store error
+/// affects only its own message, which goes back to the queue via `batchItemFailures`).
 pub async fn handle_batch(
     event: SqsEvent,
     work: &dyn WorkStore,
     service: &TopupService,
 ) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
+    let jobs = event.records.into_iter().filter_map(|record| {
         let Some(message_id) = record.message_id.clone().filter(|m| !m.is_empty()) else {
             tracing::error!("SQS record without a message id; cannot report it, skipped");
-            continue;
+            return None;
         };
-        let body = record.body.clone().unwrap_or_default();
-        let result = AssertUnwindSafe(process_message(&body, work, service))
-            .catch_unwind()
-            .await;
-        let retry = match result {
-            Ok(Ok(_)) => false,
-            Ok(Err(e)) => {
-                tracing::error!(%message_id, error = %e, "message failed; will be retried");
-                true
+        let body = record.body.unwrap_or_default();
+        Some(async move {
+            let result = AssertUnwindSafe(process_message(&body, work, service))
+                .catch_unwind()
+                .await;
+            match result {
+                Ok(Ok(_)) => None,
+                Ok(Err(e)) => {
+                    tracing::error!(%message_id, error = %e, "message failed; will be retried");
+                    Some(message_id)
+                }
+                Err(_) => {
+                    tracing::error!(%message_id, "message handler panicked; will be retried");
+                    Some(message_id)
+                }
             }
-            Err(_) => {
-                tracing::error!(%message_id, "message handler panicked; will be retried");
-                true
-            }
-        };
-        if retry {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message_id;
-            response.batch_item_failures.push(failure);
-        }
+        })
+    });
+    let mut response = SqsBatchResponse::default();
+    for message_id in futures::future::join_all(jobs).await.into_iter().flatten() {
+        let mut failure = BatchItemFailure::default();
+        failure.item_identifier = message_id;
+        response.batch_item_failures.push(failure);
     }
     response
 }
