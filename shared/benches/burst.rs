@@ -176,6 +176,7 @@ async fn main() {
     }
     let reports = relier::ledger::check_all(&store).await.unwrap();
     let ledger_ok = reports.iter().all(|r| r.ok());
+    println!("reconciler afterwards: {report:?}");
     println!("burst: {BURST} async top-ups, {CONCURRENCY} concurrent clients, 20 partners");
     println!(
         "accepted: {:.0}/s ({accept_secs:.2} s)",
