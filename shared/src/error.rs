@@ -275,7 +275,7 @@ mod tests {
             exchange_rate: dec!(18.52),
         }
         .body();
-        assert_eq!(body["current_balance_usd"], json!(5.0));
+        assert_eq!(body["current_balance_usd"], json!(5));
         assert_eq!(body["required_usd"], json!(10.8));
         assert_eq!(body["exchange_rate"], json!(18.52));
     }
