@@ -36,7 +36,7 @@ impl App {
             config.accounts_table.clone(),
             config.transactions_table.clone(),
         ));
-        if let Err(e) = store.ping().await {
+        if let Err(e) = store.warm().await {
             tracing::warn!(error = %e, "DynamoDB warm-up failed (will retry per request)");
         }
         Ok(Self {

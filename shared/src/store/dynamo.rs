@@ -99,6 +99,13 @@ impl DynamoStore {
         self.calls.writes.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Open the connection during cold start (a GetItem every function may do).
+    pub async fn warm(&self) -> Result<(), StoreError> {
+        self.get_item(&self.accounts_table, pk_sk("WARMUP", "WARMUP"))
+            .await
+            .map(|_| ())
+    }
+
     /// Cheap liveness probe for /health.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.client
