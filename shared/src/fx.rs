@@ -10,6 +10,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 pub trait FxFeed: Send + Sync {
     fn source(&self) -> &str;
     async fn mxn_per_usd(&self) -> Result<Decimal, String>;
+    /// Our prepaid balance with the provider, if it has one (reported as a metric).
+    async fn provider_balance(&self) -> Option<(Decimal, String)> {
+        None
+    }
 }
 
 /// Sandbox: the configured fixed rate.
@@ -69,6 +73,11 @@ pub async fn refresh(
     };
     writer.put_rate(&record).await?;
     tracing::info!(rate = %record.rate, source = %record.source, "exchange rate refreshed");
+    if let Some((balance, currency)) = feed.provider_balance().await {
+        use rust_decimal::prelude::ToPrimitive;
+        tracing::info!(%balance, %currency, "provider balance");
+        crate::telemetry::emit_metric("ProviderBalance", balance.to_f64().unwrap_or(0.0), "None");
+    }
     Ok(record)
 }
 
