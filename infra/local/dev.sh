@@ -79,6 +79,11 @@ spawn() {
 log "loading fixtures (infra/local/fixtures.json)"
 cargo run -q -p relier-admin -- load-fixtures infra/local/fixtures.json
 
+# Build every function up front, so the first request to each answers in a second instead of
+# waiting for watch's on-demand compile.
+log "building the functions (cargo build --workspace --bins)"
+cargo build --workspace --bins
+
 log "starting cargo lambda watch on http://127.0.0.1:${RELIER_WATCH_PORT}"
 spawn "$RUN_DIR/watch.pid" cargo lambda watch -A 127.0.0.1 -P "$RELIER_WATCH_PORT"
 watch_pid="$SPAWNED_PID"
