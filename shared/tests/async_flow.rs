@@ -68,35 +68,8 @@ impl Env {
         )
     }
 
-    /// Receive what is on the queue as the Lambda SQS event the worker gets.
     async fn receive(&self) -> SqsEvent {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        let records: Vec<_> = out
-            .messages()
-            .iter()
-            .map(|m| {
-                json!({
-                    "messageId": m.message_id(),
-                    "receiptHandle": m.receipt_handle(),
-                    "body": m.body(),
-                    "attributes": {},
-                    "messageAttributes": {},
-                    "md5OfBody": m.md5_of_body(),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:relier-topups",
-                    "awsRegion": "us-east-1",
-                })
-            })
-            .collect();
-        serde_json::from_value(json!({ "Records": records })).unwrap()
+        receive_event(&self.sqs, &self.queue_url).await
     }
 
     fn reconciler<'a>(&'a self, provider: &'a dyn TopupProvider) -> Reconciler<'a> {

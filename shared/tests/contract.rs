@@ -175,14 +175,12 @@ async fn rest_and_watch_event_formats_both_route() {
     let store = store().await;
     seed_partners(&store).await;
     let svc = service(&store, "18.52");
-    let (_, b) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":10}"#),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (_, b) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374683","amount":10}"#,
     )
     .await;
     let id = b["transaction"]["id"].as_str().unwrap().to_owned();

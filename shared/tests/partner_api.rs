@@ -284,26 +284,8 @@ async fn same_reference_never_charges_twice() {
         std::sync::Arc::new(relier::clock::SystemClock),
     );
     let body = r#"{"phone":"5566374683","amount":20,"reference":"ORDER_1"}"#;
-    let (s1, b1) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, body),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
-    let (s2, b2) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, body),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
+    let (s1, b1) = topup(&store, &svc, "HAZ_001", HAZ_KEY, body).await;
+    let (s2, b2) = topup(&store, &svc, "HAZ_001", HAZ_KEY, body).await;
     assert_eq!((s1, s2), (200, 200));
     assert_eq!(b1["transaction"]["id"], b2["transaction"]["id"]);
     assert_eq!(b1, b2);
@@ -312,47 +294,20 @@ async fn same_reference_never_charges_twice() {
 
     // a different body under the same reference is a 409 and charges nothing
     let other = r#"{"phone":"5566374683","amount":50,"reference":"ORDER_1"}"#;
-    let (s3, b3) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, other),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
+    let (s3, b3) = topup(&store, &svc, "HAZ_001", HAZ_KEY, other).await;
     assert_eq!(s3, 409, "{b3}");
     assert_eq!(b3["success"], json!(false));
     assert_eq!(b3["transaction_id"], b1["transaction"]["id"]);
     assert_eq!(balance_of(&store, "HAZ_001").await, dec("9998.92"));
 
     // the same reference from another customer is independent
-    let (s4, _) = read(
-        handlers::topup(
-            topup_request("SMARTBIZ_001", SMARTBIZ_KEY, body),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
+    let (s4, _) = topup(&store, &svc, "SMARTBIZ_001", SMARTBIZ_KEY, body).await;
     assert_eq!(s4, 200);
 
     // without a reference there is no de-duplication ...
     let plain = r#"{"phone":"5566374683","amount":10}"#;
     for _ in 0..2 {
-        let (s, _) = read(
-            handlers::topup(
-                topup_request("HAZ_001", HAZ_KEY, plain),
-                store.as_ref(),
-                &svc,
-            )
-            .await
-            .unwrap(),
-        )
-        .await;
+        let (s, _) = topup(&store, &svc, "HAZ_001", HAZ_KEY, plain).await;
         assert_eq!(s, 200);
     }
     assert_eq!(balance_of(&store, "HAZ_001").await, dec("9997.84"));
@@ -412,34 +367,25 @@ async fn daily_limits_are_429s_with_the_seed_body() {
     // HAZ: 5,000 MXN per customer per day. Use 4,800 (9 x 500 + 300), as in the seed example.
     for i in 0..9 {
         let b = format!(r#"{{"phone":"55663746{:02}","amount":500}}"#, i);
-        let (s, body) = read(
-            handlers::topup(topup_request("HAZ_001", HAZ_KEY, &b), store.as_ref(), &svc)
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, body) = topup(&store, &svc, "HAZ_001", HAZ_KEY, &b).await;
         assert_eq!(s, 200, "{body}");
     }
-    let (s, _) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374699","amount":300}"#),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, _) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374699","amount":300}"#,
     )
     .await;
     assert_eq!(s, 200);
     let before = balance_of(&store, "HAZ_001").await;
-    let (s, body) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":300}"#),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, body) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374698","amount":300}"#,
     )
     .await;
     assert_eq!(s, 429);
@@ -450,25 +396,21 @@ async fn daily_limits_are_429s_with_the_seed_body() {
     assert_eq!(body["available_mxn"], json!(200));
     assert_eq!(balance_of(&store, "HAZ_001").await, before);
     // 200 still fits exactly
-    let (s, _) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":200}"#),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, _) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374698","amount":200}"#,
     )
     .await;
     assert_eq!(s, 200);
-    let (s, body) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374698","amount":10}"#),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, body) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374698","amount":10}"#,
     )
     .await;
     assert_eq!(s, 429);
@@ -478,51 +420,33 @@ async fn daily_limits_are_429s_with_the_seed_body() {
     let mut spec = AccountSpec::new("PHONE_001", "phone_key_123", "1000");
     spec.daily_limit_per_phone_mxn = Some("100");
     put(&store, spec).await;
-    let (s, _) = read(
-        handlers::topup(
-            topup_request(
-                "PHONE_001",
-                "phone_key_123",
-                r#"{"phone":"5512345678","amount":100}"#,
-            ),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, _) = topup(
+        &store,
+        &svc,
+        "PHONE_001",
+        "phone_key_123",
+        r#"{"phone":"5512345678","amount":100}"#,
     )
     .await;
     assert_eq!(s, 200);
-    let (s, body) = read(
-        handlers::topup(
-            topup_request(
-                "PHONE_001",
-                "phone_key_123",
-                r#"{"phone":"5512345678","amount":10}"#,
-            ),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, body) = topup(
+        &store,
+        &svc,
+        "PHONE_001",
+        "phone_key_123",
+        r#"{"phone":"5512345678","amount":10}"#,
     )
     .await;
     assert_eq!(s, 429);
     assert_eq!(body["limit_scope"], json!("phone"));
     assert_eq!(body["used_today_mxn"], json!(100));
     // another phone of the same partner is fine
-    let (s, _) = read(
-        handlers::topup(
-            topup_request(
-                "PHONE_001",
-                "phone_key_123",
-                r#"{"phone":"5512345679","amount":10}"#,
-            ),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, _) = topup(
+        &store,
+        &svc,
+        "PHONE_001",
+        "phone_key_123",
+        r#"{"phone":"5512345679","amount":10}"#,
     )
     .await;
     assert_eq!(s, 200);
@@ -530,18 +454,12 @@ async fn daily_limits_are_429s_with_the_seed_body() {
     let mut spec = AccountSpec::new("TINY_001", "tiny_key_123", "1000");
     spec.daily_limit_mxn = Some("50");
     put(&store, spec).await;
-    let (s, body) = read(
-        handlers::topup(
-            topup_request(
-                "TINY_001",
-                "tiny_key_123",
-                r#"{"phone":"5512345678","amount":100}"#,
-            ),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, body) = topup(
+        &store,
+        &svc,
+        "TINY_001",
+        "tiny_key_123",
+        r#"{"phone":"5512345678","amount":100}"#,
     )
     .await;
     assert_eq!(s, 429);
@@ -638,16 +556,7 @@ async fn stale_or_missing_rate_is_refused_with_503() {
     ));
     let body = r#"{"phone":"5566374683","amount":20}"#;
     // no rate item at all
-    let (s, b) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, body),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
+    let (s, b) = topup(&store, &svc, "HAZ_001", HAZ_KEY, body).await;
     assert_eq!(s, 503, "{b}");
     assert_eq!(b["success"], json!(false));
     // a rate 7 hours old
@@ -659,16 +568,7 @@ async fn stale_or_missing_rate_is_refused_with_503() {
         })
         .await
         .unwrap();
-    let (s, _) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, body),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
+    let (s, _) = topup(&store, &svc, "HAZ_001", HAZ_KEY, body).await;
     assert_eq!(s, 503);
     assert_eq!(balance_of(&store, "HAZ_001").await, dec("10000"));
     // a fresh one is used, and stored on the transaction
@@ -680,14 +580,12 @@ async fn stale_or_missing_rate_is_refused_with_503() {
         })
         .await
         .unwrap();
-    let (s, b) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":50}"#),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, b) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374683","amount":50}"#,
     )
     .await;
     assert_eq!(s, 200);
@@ -704,32 +602,24 @@ async fn warm_path_uses_at_most_two_writes() {
     seed_partners(&store).await;
     let svc = service(&store, "18.52");
     // warm up
-    read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":10}"#),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374683","amount":10}"#,
     )
     .await;
     let (r0, w0) = (
         store.calls().reads.load(Ordering::SeqCst),
         store.calls().writes.load(Ordering::SeqCst),
     );
-    let (s, _) = read(
-        handlers::topup(
-            topup_request(
-                "HAZ_001",
-                HAZ_KEY,
-                r#"{"phone":"5566374683","amount":20,"reference":"W-1"}"#,
-            ),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (s, _) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374683","amount":20,"reference":"W-1"}"#,
     )
     .await;
     assert_eq!(s, 200);
@@ -774,14 +664,12 @@ async fn status_endpoint_errors() {
     let store = store().await;
     seed_partners(&store).await;
     let svc = service(&store, "18.52");
-    let (_, b) = read(
-        handlers::topup(
-            topup_request("HAZ_001", HAZ_KEY, r#"{"phone":"5566374683","amount":20}"#),
-            store.as_ref(),
-            &svc,
-        )
-        .await
-        .unwrap(),
+    let (_, b) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5566374683","amount":20}"#,
     )
     .await;
     let id = b["transaction"]["id"].as_str().unwrap().to_owned();

@@ -176,20 +176,8 @@ async fn sync_and_async_partner_flows_go_through_reloadly() {
     .await;
     assert_eq!(status, 200);
     let id = body["transaction"]["id"].as_str().unwrap().to_owned();
-    let out = sqs
-        .receive_message()
-        .queue_url(&url)
-        .wait_time_seconds(1)
-        .send()
-        .await
-        .unwrap();
-    let records: Vec<_> = out
-        .messages()
-        .iter()
-        .map(|m| json!({"messageId": m.message_id(), "body": m.body(), "eventSource": "aws:sqs"}))
-        .collect();
-    assert_eq!(records.len(), 1);
-    let event = serde_json::from_value(json!({"Records": records})).unwrap();
+    let event = receive_event(&sqs, &url).await;
+    assert_eq!(event.records.len(), 1);
     let resp = relier::worker::handle_batch(event, store.as_ref(), &svc).await;
     assert!(resp.batch_item_failures.is_empty());
     let req = with_path_id(request("GET", "/x", &[], None), &id);

@@ -288,3 +288,46 @@ pub async fn counter(store: &DynamoStore, pk: &str, sk: &str) -> Decimal {
 pub fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
+
+/// POST /api/enviadespensa/topup through the handler; (status, body).
+pub async fn topup(
+    store: &DynamoStore,
+    svc: &TopupService,
+    customer: &str,
+    key: &str,
+    body: &str,
+) -> (u16, Value) {
+    let req = topup_request(customer, key, body);
+    read(relier::handlers::topup(req, store, svc).await.unwrap()).await
+}
+
+/// Receive what is on a queue as the Lambda SQS event the worker gets.
+pub async fn receive_event(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+) -> aws_lambda_events::event::sqs::SqsEvent {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    let records: Vec<_> = out
+        .messages()
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "messageId": m.message_id(),
+                "receiptHandle": m.receipt_handle(),
+                "body": m.body(),
+                "md5OfBody": m.md5_of_body(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:relier-topups",
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+}
