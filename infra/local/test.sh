@@ -12,16 +12,30 @@ STACK="$ROOT/infra/local/stack.sh"
 log() { printf '[test] %s\n' "$*" >&2; }
 
 own_stack=0
+dev_pid=""
 if ! ls "$ROOT"/.local/pids/*.pid >/dev/null 2>&1; then
   own_stack=1
 fi
 cleanup() {
   local rc=$?
   trap - INT TERM EXIT
+  if [[ -n "$dev_pid" ]] && kill -0 "$dev_pid" 2>/dev/null; then
+    kill -TERM "$dev_pid" 2>/dev/null || true
+    wait "$dev_pid" 2>/dev/null || true
+  fi
   if ((own_stack)); then
     "$STACK" down || true
   fi
-  if ((rc == 0)); then log "all checks passed"; else log "FAILED (exit $rc)"; fi
+  if ((rc == 0)); then
+    log "all checks passed"
+    # One closing line for the whole run (cargo's own last line is a 0-test binary).
+    awk '/^test result:/ {for (i = 1; i <= NF; i++) if ($i == "passed;") s += $(i - 1)}
+         /^smoke: [0-9]+ passed/ {s += $2}
+         END {printf "tests: %d passed, 0 failed\n", s}' \
+      "$ROOT/.local/logs/cargo-test.log" "$ROOT/.local/logs/smoke.log"
+  else
+    log "FAILED (exit $rc)"
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -40,4 +54,16 @@ log "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 log "cargo test"
-cargo test --workspace
+mkdir -p "$ROOT/.local/logs"
+# --lib --bins --tests: every unit and integration test, but not the benches (make bench).
+cargo test --workspace --lib --bins --tests 2>&1 | tee "$ROOT/.local/logs/cargo-test.log"
+
+# The API as partners see it: make dev's watch + SQS bridge, checked over HTTP.
+log "HTTP smoke test against make dev (log: .local/logs/dev-smoke.log)"
+mkdir -p "$ROOT/.local/logs"
+"$ROOT/infra/local/dev.sh" >"$ROOT/.local/logs/dev-smoke.log" 2>&1 &
+dev_pid=$!
+if ! python3 "$ROOT/infra/local/smoke.py" "http://127.0.0.1:${RELIER_WATCH_PORT}" | tee "$ROOT/.local/logs/smoke.log"; then
+  tail -n 40 "$ROOT/.local/logs/dev-smoke.log" >&2 || true
+  exit 1
+fi
