@@ -68,6 +68,7 @@ async fn main() {
             commission: Commission::ZERO,
             daily_limit_mxn: None,
             daily_limit_per_phone_mxn: None,
+            max_topups_per_minute: None,
             api_key_hashes: vec![hash_key(&format!("bench_key_{p:02}"))],
             secret_key_hash: None,
             active: true,

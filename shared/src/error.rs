@@ -35,6 +35,12 @@ pub enum ApiError {
         used_today_mxn: Decimal,
         requested_mxn: u32,
     },
+    /// More accepted top-ups this minute than the partner's limit (200/minute in the guides).
+    #[error("rate limited")]
+    RateLimited {
+        limit_per_minute: u32,
+        retry_after_seconds: u32,
+    },
     /// The same reference/idempotency key was already used for a different top-up.
     #[error("idempotency conflict")]
     IdempotencyConflict {
@@ -74,7 +80,7 @@ impl ApiError {
             ApiError::MissingCredentials | ApiError::InvalidCredentials => 401,
             ApiError::Validation { .. } | ApiError::InvalidAmount { .. } => 400,
             ApiError::InsufficientBalance { .. } | ApiError::TransactionForbidden => 403,
-            ApiError::DailyLimitExceeded { .. } => 429,
+            ApiError::DailyLimitExceeded { .. } | ApiError::RateLimited { .. } => 429,
             ApiError::IdempotencyConflict { .. } => 409,
             ApiError::TransactionNotFound | ApiError::RouteNotFound => 404,
             ApiError::RateUnavailable | ApiError::ServiceUnavailable(_) => 503,
@@ -139,6 +145,18 @@ impl ApiError {
                     },
                 })
             }
+            ApiError::RateLimited {
+                limit_per_minute,
+                retry_after_seconds,
+            } => json!({
+                "success": false,
+                "error": "Too many requests",
+                "message": format!(
+                    "Rate limit exceeded: {limit_per_minute} top-ups per minute. Wait {retry_after_seconds} seconds before retrying."
+                ),
+                "limit_per_minute": limit_per_minute,
+                "retry_after_seconds": retry_after_seconds,
+            }),
             ApiError::IdempotencyConflict {
                 reference,
                 transaction_id,
@@ -221,6 +239,14 @@ mod tests {
                 },
                 409,
                 "Duplicate reference",
+            ),
+            (
+                ApiError::RateLimited {
+                    limit_per_minute: 200,
+                    retry_after_seconds: 12,
+                },
+                429,
+                "Too many requests",
             ),
             (ApiError::TransactionNotFound, 404, "Transaction not found"),
             (ApiError::TransactionForbidden, 403, "Forbidden"),

@@ -31,12 +31,19 @@ pub struct AccountFixture {
     pub daily_limit_mxn: Option<Decimal>,
     #[serde(default)]
     pub daily_limit_per_phone_mxn: Option<Decimal>,
+    /// Accepted top-ups per minute (default 200, as the guides say; 0 = unlimited).
+    #[serde(default = "per_minute")]
+    pub max_topups_per_minute: u32,
     #[serde(default = "active")]
     pub active: bool,
 }
 
 fn active() -> bool {
     true
+}
+
+fn per_minute() -> u32 {
+    200
 }
 
 impl AccountFixture {
@@ -59,6 +66,8 @@ impl AccountFixture {
             commission: Commission::parse(self.commission_rate)?,
             daily_limit_mxn: self.daily_limit_mxn,
             daily_limit_per_phone_mxn: self.daily_limit_per_phone_mxn,
+            max_topups_per_minute: (self.max_topups_per_minute > 0)
+                .then_some(self.max_topups_per_minute),
             api_key_hashes: vec![self.api_key_sha256.to_ascii_lowercase()],
             secret_key_hash: self.secret_key_sha256.clone(),
             active: self.active,

@@ -178,6 +178,7 @@ impl TopupService {
                 DebitRequest {
                     transaction,
                     limits,
+                    max_per_minute: account.max_topups_per_minute,
                     now,
                 },
             )
@@ -223,6 +224,13 @@ impl TopupService {
                 used_today_mxn: used_mxn,
                 requested_mxn: input.amount.value(),
             }),
+            DebitOutcome::RateLimited { limit_per_minute } => {
+                use chrono::Timelike;
+                Err(ApiError::RateLimited {
+                    limit_per_minute,
+                    retry_after_seconds: 60 - now.second(),
+                })
+            }
             DebitOutcome::AccountUnavailable => Err(ApiError::InvalidCredentials),
         }
     }

@@ -242,6 +242,7 @@ async fn sandbox_fixtures_authenticate_with_the_seed_keys() {
     assert_eq!(haz.company_name, "HAZ Group");
     assert_eq!(haz.balance, dec("10000"));
     assert_eq!(haz.daily_limit_mxn, Some(dec("5000")));
+    assert_eq!(haz.max_topups_per_minute, Some(200));
     let sb = relier::auth::authenticate(store.as_ref(), Some(SMARTBIZ_KEY), Some("SMARTBIZ_001"))
         .await
         .unwrap();

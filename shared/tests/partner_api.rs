@@ -733,3 +733,52 @@ async fn status_endpoint_errors() {
     .await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn accepted_topups_per_minute_are_limited_per_customer() {
+    // GIVEN a partner allowed 3 top-ups per minute, and a clock we control
+    let store = store().await;
+    let mut spec = AccountSpec::new("RATE_001", "rate_key_1234", "100");
+    spec.max_per_minute = Some(3);
+    put(&store, spec).await;
+    let start = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(12, 0, 10)
+        .unwrap()
+        .and_utc();
+    let clock = std::sync::Arc::new(relier::clock::ManualClock::new(start));
+    let svc = service_with(
+        &store,
+        std::sync::Arc::new(RecordingProvider::default()),
+        "18.52",
+        clock.clone(),
+    );
+    let body = r#"{"phone":"5566374683","amount":10}"#;
+    for _ in 0..3 {
+        assert_eq!(
+            topup(&store, &svc, "RATE_001", "rate_key_1234", body)
+                .await
+                .0,
+            200
+        );
+    }
+    // WHEN a 4th arrives in the same minute
+    let (status, resp) = topup(&store, &svc, "RATE_001", "rate_key_1234", body).await;
+    // THEN 429 "Too many requests", nothing charged
+    assert_eq!(status, 429, "{resp}");
+    assert_eq!(resp["success"], json!(false));
+    assert_eq!(resp["error"], json!("Too many requests"));
+    assert_eq!(resp["limit_per_minute"], json!(3));
+    assert_eq!(resp["retry_after_seconds"], json!(50));
+    assert_eq!(balance_of(&store, "RATE_001").await, dec("98.38"));
+    // AND a refusal for another reason does not use up the window; the next minute is open
+    clock.advance(chrono::Duration::seconds(60));
+    assert_eq!(
+        topup(&store, &svc, "RATE_001", "rate_key_1234", body)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(balance_of(&store, "RATE_001").await, dec("97.84"));
+    assert_ledger_ok(&store).await;
+}

@@ -359,6 +359,9 @@ fn account_item(a: &Account) -> Item {
     if let Some(l) = a.daily_limit_per_phone_mxn {
         item.insert("daily_limit_per_phone_mxn".into(), n(l));
     }
+    if let Some(l) = a.max_topups_per_minute {
+        item.insert("max_topups_per_minute".into(), nu(l as u64));
+    }
     item.insert(
         "api_key_hashes".into(),
         AttributeValue::L(a.api_key_hashes.iter().map(s).collect()),
@@ -393,6 +396,9 @@ fn parse_account(item: &Item) -> Result<Account, StoreError> {
             .map_err(corrupt)?,
         daily_limit_mxn: opt_dec(item, "daily_limit_mxn")?,
         daily_limit_per_phone_mxn: opt_dec(item, "daily_limit_per_phone_mxn")?,
+        max_topups_per_minute: opt_dec(item, "max_topups_per_minute")?
+            .map(|d| d.try_into().map_err(|_| corrupt("max_topups_per_minute")))
+            .transpose()?,
         api_key_hashes: hashes,
         secret_key_hash: opt_s(item, "secret_key_hash")?,
         active: opt_s(item, "status")?.as_deref() == Some("ACTIVE"),
@@ -687,6 +693,7 @@ impl Ledger for DynamoStore {
         let DebitRequest {
             transaction: mut tx,
             limits,
+            max_per_minute,
             now,
         } = request;
         let customer = tx.customer_id.as_str().to_owned();
@@ -841,6 +848,34 @@ impl Ledger for DynamoStore {
                         .build(),
                 );
             }
+            // the per-minute rate window (fixed UTC minute), if the account has a rate limit.
+            let rate_idx = max_per_minute.map(|max| {
+                items.push(
+                    TransactWriteItem::builder()
+                        .update(
+                            Update::builder()
+                                .table_name(&self.accounts_table)
+                                .set_key(Some(pk_sk(
+                                    &format!("RATE#{customer}#{}", now.format("%Y-%m-%dT%H:%M")),
+                                    "MINUTE",
+                                )))
+                                .update_expression("SET expires_at = :exp ADD accepted :one")
+                                .condition_expression(
+                                    "attribute_not_exists(accepted) OR accepted < :max",
+                                )
+                                .expression_attribute_values(
+                                    ":exp",
+                                    nu((now + Duration::minutes(5)).timestamp() as u64),
+                                )
+                                .expression_attribute_values(":one", nu(1))
+                                .expression_attribute_values(":max", nu(max as u64))
+                                .build()
+                                .expect("static update"),
+                        )
+                        .build(),
+                );
+                (items.len() - 1, max)
+            });
             // last: the ledger line, sequence = new version.
             items.push(ledger_put(
                 &self.accounts_table,
@@ -889,6 +924,13 @@ impl Ledger for DynamoStore {
                         scope: limit.scope,
                         limit_mxn: limit.limit_mxn,
                         used_mxn: used,
+                    });
+                }
+            }
+            if let Some((idx, max)) = rate_idx {
+                if failed(&reasons, idx) {
+                    return Ok(DebitOutcome::RateLimited {
+                        limit_per_minute: max,
                     });
                 }
             }

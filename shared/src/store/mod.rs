@@ -38,6 +38,8 @@ pub struct Account {
     pub daily_limit_mxn: Option<Decimal>,
     /// Per end-user phone per customer per UTC day, MXN. None = no limit.
     pub daily_limit_per_phone_mxn: Option<Decimal>,
+    /// Accepted top-ups per customer per minute (the guides' 200/minute). None = unlimited.
+    pub max_topups_per_minute: Option<u32>,
     /// SHA-256 (hex) of each active API key (several during a rotation).
     pub api_key_hashes: Vec<String>,
     /// SHA-256 (hex) of the distributor secret key, if any.
@@ -111,6 +113,8 @@ pub struct DebitRequest {
     /// The new record; status PENDING (async) or PROCESSING (sync: sent right away).
     pub transaction: Transaction,
     pub limits: Vec<LimitCheck>,
+    /// At most this many accepted top-ups per customer in the current UTC minute.
+    pub max_per_minute: Option<u32>,
     pub now: DateTime<Utc>,
 }
 
@@ -128,6 +132,10 @@ pub enum DebitOutcome {
         scope: LimitScope,
         limit_mxn: Decimal,
         used_mxn: Decimal,
+    },
+    /// The customer's accepted top-ups this minute reached the limit.
+    RateLimited {
+        limit_per_minute: u32,
     },
     /// The account disappeared or was disabled between auth and debit.
     AccountUnavailable,

@@ -78,6 +78,7 @@ pub struct AccountSpec {
     pub daily_limit_per_phone_mxn: Option<&'static str>,
     pub commission: &'static str,
     pub active: bool,
+    pub max_per_minute: Option<u32>,
 }
 
 impl AccountSpec {
@@ -90,6 +91,7 @@ impl AccountSpec {
             daily_limit_per_phone_mxn: None,
             commission: "0",
             active: true,
+            max_per_minute: None,
         }
     }
 }
@@ -105,6 +107,7 @@ pub fn account(spec: &AccountSpec, company: &str) -> Account {
         commission: Commission::parse(dec(spec.commission)).unwrap(),
         daily_limit_mxn: spec.daily_limit_mxn.map(dec),
         daily_limit_per_phone_mxn: spec.daily_limit_per_phone_mxn.map(dec),
+        max_topups_per_minute: spec.max_per_minute,
         api_key_hashes: vec![hash_key(spec.key)],
         secret_key_hash: None,
         active: spec.active,
