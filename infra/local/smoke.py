@@ -120,6 +120,20 @@ def main():
         time.sleep(1)
     check("async top-up reaches SUCCESS through the queue", final == "SUCCESS", final)
 
+    # Distributor API (seed 002): JWT login with the SmartBiz guide's secret, then a purchase.
+    status, body = call("POST", "/api/distributor/login", body={
+        "customer_id": "SMARTBIZ_001", "secret_key": "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102"})
+    check("distributor login 200 with tokens", status == 200 and body.get("token_type") == "Bearer", (status, body))
+    bearer = {"Authorization": "Bearer " + (body.get("access_token", "") if isinstance(body, dict) else "")}
+    status, body = call("GET", "/api/distributor/get_balance", bearer)
+    check("distributor get_balance 200", status == 200 and body.get("currency") == "USD", (status, body))
+    status, body = call("POST", "/api/distributor/product_purchase", bearer, {
+        "distributor_transaction_id": ref + "_D", "phone_number": "5537686660",
+        "product_id": "MOVISTAR_TAE", "amount": 10, "operator": "MOVISTAR"})
+    check("distributor purchase approved (00)", status == 200 and body.get("response_code") == "00", (status, body))
+    status, body = call("GET", "/api/distributor/get_balance")
+    check("distributor without token -> 401 (05)", status == 401 and body.get("response_code") == "05", (status, body))
+
     print(f"smoke: {len(passes)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

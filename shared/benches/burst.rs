@@ -73,6 +73,7 @@ async fn main() {
             secret_key_hash: None,
             active: true,
             version: 0,
+            updated_at: None,
         };
         store.put_account(&account, false).await.unwrap();
     }

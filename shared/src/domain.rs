@@ -34,13 +34,25 @@ impl fmt::Display for Phone {
     }
 }
 
-/// One of the allowed MXN denominations.
+/// Largest single top-up in MXN (the distributor guide's MOVISTAR_TAE maximum).
+pub const MAX_TOPUP_MXN: u32 = 5_000;
+
+/// A whole-peso MXN top-up amount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MxnAmount(u32);
 
 impl MxnAmount {
+    /// One of the partner API's fixed denominations (`ALLOWED_AMOUNTS_MXN`).
     pub fn parse(value: u32) -> Result<Self, u32> {
         if ALLOWED_AMOUNTS_MXN.contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err(value)
+        }
+    }
+    /// Any whole amount from 1 to [`MAX_TOPUP_MXN`] (distributor products, stored records).
+    pub fn any(value: u32) -> Result<Self, u32> {
+        if (1..=MAX_TOPUP_MXN).contains(&value) {
             Ok(Self(value))
         } else {
             Err(value)

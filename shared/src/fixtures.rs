@@ -72,6 +72,7 @@ impl AccountFixture {
             secret_key_hash: self.secret_key_sha256.clone(),
             active: self.active,
             version: 0,
+            updated_at: None,
         })
     }
 }

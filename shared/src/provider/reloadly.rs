@@ -315,15 +315,13 @@ fn trim_base(url: &str) -> String {
     url.trim().trim_end_matches('/').to_owned()
 }
 
-/// Reads `{"client_id": .., "client_secret": ..}` from Secrets Manager through the AWS Parameters
-/// and Secrets Lambda Extension (`GET {extension_base}/secretsmanager/get?secretId=..` with the
-/// `X-Aws-Parameters-Secrets-Token` header). Errors never contain the secret value.
-pub async fn fetch_credentials_from_extension(
+/// A secret's `SecretString`, read through the AWS Parameters and Secrets Lambda Extension.
+pub async fn fetch_secret_string(
     extension_base: &str,
     secret_id: &str,
     session_token: &str,
     timeout: Duration,
-) -> Result<ReloadlyCredentials, ProviderConfigError> {
+) -> Result<String, ProviderConfigError> {
     let secret_err = |reason: String| ProviderConfigError::Secret {
         secret_id: secret_id.to_owned(),
         reason,
@@ -371,6 +369,25 @@ pub async fn fetch_credentials_from_extension(
         .get("SecretString")
         .and_then(Value::as_str)
         .ok_or_else(|| secret_err("extension answer has no SecretString".into()))?;
+    Ok(secret_string.to_owned())
+}
+
+/// Reads `{"client_id": .., "client_secret": ..}` from Secrets Manager through the AWS Parameters
+/// and Secrets Lambda Extension (`GET {extension_base}/secretsmanager/get?secretId=..` with the
+/// `X-Aws-Parameters-Secrets-Token` header). Errors never contain the secret value.
+pub async fn fetch_credentials_from_extension(
+    extension_base: &str,
+    secret_id: &str,
+    session_token: &str,
+    timeout: Duration,
+) -> Result<ReloadlyCredentials, ProviderConfigError> {
+    let secret_err = |reason: String| ProviderConfigError::Secret {
+        secret_id: secret_id.to_owned(),
+        reason,
+    };
+    let secret_string =
+        fetch_secret_string(extension_base, secret_id, session_token, timeout).await?;
+    let secret_string = secret_string.as_str();
     let secret: Value = serde_json::from_str(secret_string)
         .map_err(|_| secret_err("SecretString is not a JSON object".into()))?;
     let field = |names: &[&str]| {

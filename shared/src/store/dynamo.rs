@@ -374,6 +374,9 @@ fn account_item(a: &Account) -> Item {
         s(if a.active { "ACTIVE" } else { "DISABLED" }),
     );
     item.insert("version".into(), nu(a.version));
+    if let Some(at) = a.updated_at {
+        item.insert("updated_at".into(), ts(at));
+    }
     item
 }
 
@@ -406,6 +409,7 @@ fn parse_account(item: &Item) -> Result<Account, StoreError> {
             .unwrap_or_default()
             .try_into()
             .map_err(|_| corrupt("version"))?,
+        updated_at: opt_time(item, "updated_at")?,
     })
 }
 
@@ -488,7 +492,7 @@ fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> {
         id: TransactionId::parse(&get_s(item, "id")?).map_err(corrupt)?,
         customer_id: CustomerId::parse(&get_s(item, "customer_id")?).map_err(corrupt)?,
         phone: Phone::parse(&get_s(item, "phone")?).map_err(corrupt)?,
-        amount_mxn: MxnAmount::parse(amount).map_err(corrupt)?,
+        amount_mxn: MxnAmount::any(amount).map_err(corrupt)?,
         amount_usd: get_dec(item, "amount_usd")?,
         exchange_rate: get_dec(item, "exchange_rate")?,
         commission: opt_dec(item, "commission_rate")?.unwrap_or_default(),

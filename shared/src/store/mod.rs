@@ -47,6 +47,8 @@ pub struct Account {
     pub active: bool,
     /// Optimistic-concurrency version; also the ledger sequence number.
     pub version: u64,
+    /// When the balance last changed (None: never since the account was created).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 pub const HAZ_KEY: &str = "haz_prod_2025";
 pub const SMARTBIZ_KEY: &str = "smartbiz_prod_7d086ce74101615476169835689efbcd";
+pub const SMARTBIZ_SECRET: &str = "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102";
 
 pub fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -112,6 +113,7 @@ pub fn account(spec: &AccountSpec, company: &str) -> Account {
         secret_key_hash: None,
         active: spec.active,
         version: 0,
+        updated_at: None,
     }
 }
 
@@ -125,10 +127,9 @@ pub async fn seed_partners(store: &DynamoStore) {
         .unwrap();
     let mut sb = AccountSpec::new("SMARTBIZ_001", SMARTBIZ_KEY, "200");
     sb.daily_limit_per_phone_mxn = Some("200000");
-    store
-        .put_account(&account(&sb, "SmartBiz Telecom"), false)
-        .await
-        .unwrap();
+    let mut sb = account(&sb, "SmartBiz Telecom");
+    sb.secret_key_hash = Some(hash_key(SMARTBIZ_SECRET));
+    store.put_account(&sb, false).await.unwrap();
 }
 
 pub async fn put(store: &DynamoStore, spec: AccountSpec) {

@@ -1,0 +1,15 @@
+//! POST /api/distributor/refresh — wiring only; logic in `relier::distributor::refresh`.
+use lambda_http::{run, service_fn, Error};
+use relier::{app::App, distributor, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let app = App::from_env().await?;
+    let tokens = app.token_issuer().await?;
+    let (accounts, tokens) = (app.store.as_ref(), &tokens);
+    run(service_fn(move |req| {
+        distributor::refresh(req, accounts, tokens)
+    }))
+    .await
+}
