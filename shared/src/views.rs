@@ -22,6 +22,16 @@ pub fn balance(account: &Account) -> Value {
     })
 }
 
+/// The seeds' `billing` block: what this top-up took from the balance.
+fn billing(tx: &Transaction) -> Value {
+    json!({
+        "deducted_usd": money(tx.amount_usd),
+        "balance_before_usd": money(tx.balance_before),
+        "balance_after_usd": money(tx.balance_after),
+        "exchange_rate": money(tx.exchange_rate),
+    })
+}
+
 fn usd_text(v: Decimal) -> String {
     format!("{:.2}", v.round_dp(2))
 }
@@ -49,12 +59,7 @@ pub fn sync_topup(tx: &Transaction, balance_after_refund: Option<Decimal>) -> (u
             json!({
                 "success": true,
                 "transaction": transaction,
-                "billing": {
-                    "deducted_usd": money(tx.amount_usd),
-                    "balance_before_usd": money(tx.balance_before),
-                    "balance_after_usd": money(tx.balance_after),
-                    "exchange_rate": money(tx.exchange_rate),
-                },
+                "billing": billing(tx),
                 "message": format!(
                     "Top-up of {} MXN processed successfully. ${} USD deducted from balance.",
                     tx.amount_mxn.value(),
@@ -85,12 +90,7 @@ pub fn sync_topup(tx: &Transaction, balance_after_refund: Option<Decimal>) -> (u
             json!({
                 "success": true,
                 "transaction": transaction,
-                "billing": {
-                    "deducted_usd": money(tx.amount_usd),
-                    "balance_before_usd": money(tx.balance_before),
-                    "balance_after_usd": money(tx.balance_after),
-                    "exchange_rate": money(tx.exchange_rate),
-                },
+                "billing": billing(tx),
                 "message": "Top-up sent; the carrier has not confirmed it yet. Poll check_status_url for the final status (a failed top-up is refunded automatically).",
                 "check_status_url": check_status_url(tx),
                 "remaining_balance": money(tx.balance_after),

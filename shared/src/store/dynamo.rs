@@ -14,7 +14,7 @@ use super::{
 use crate::domain::{Commission, CustomerId, MxnAmount, Phone, TransactionId, TxStatus};
 use crate::error::LimitScope;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
@@ -555,8 +555,9 @@ fn ledger_put(
         .build())
 }
 
-fn is_conditional_failure<E: std::fmt::Debug, R>(e: &SdkError<E, R>) -> bool {
-    matches!(e, SdkError::ServiceError(se) if format!("{:?}", se.err()).contains("ConditionalCheckFailed"))
+fn is_conditional_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.as_service_error().and_then(ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
 }
 
 /// What went wrong in a cancelled transaction.
