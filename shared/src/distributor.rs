@@ -202,6 +202,14 @@ fn refuse(
     respond(err.http, err.body(dist_id), rid)
 }
 
+/// 200 with the body, or the refusal in the guide's shape.
+fn answer(result: Result<Value, DistributorError>, rid: &str) -> Result<Response<Body>, Error> {
+    match result {
+        Ok(body) => respond(200, body, rid),
+        Err(e) => refuse(&e, None, rid),
+    }
+}
+
 async fn account_for(
     accounts: &dyn AccountReader,
     customer: &CustomerId,
@@ -267,10 +275,7 @@ pub async fn login(
         Ok(tokens.pair(&account.customer_id))
     }
     .await;
-    match result {
-        Ok(body) => respond(200, body, &rid),
-        Err(e) => refuse(&e, None, &rid),
-    }
+    answer(result, &rid)
 }
 
 /// `POST /api/distributor/refresh` with `{"refresh_token": ...}`: a new token pair.
@@ -291,10 +296,7 @@ pub async fn refresh(
         Ok(tokens.pair(&account.customer_id))
     }
     .await;
-    match result {
-        Ok(body) => respond(200, body, &rid),
-        Err(e) => refuse(&e, None, &rid),
-    }
+    answer(result, &rid)
 }
 
 /// `GET /api/distributor/get_balance`.
@@ -304,19 +306,15 @@ pub async fn get_balance(
     tokens: &TokenIssuer,
 ) -> Result<Response<Body>, Error> {
     let rid = request_id(&req);
-    match bearer(&req, accounts, tokens).await {
-        Ok(account) => respond(
-            200,
-            json!({
-                "success": true,
-                "balance": money(account.balance),
-                "currency": "USD",
-                "last_updated": timestamp(account.updated_at.unwrap_or_else(chrono::Utc::now)),
-            }),
-            &rid,
-        ),
-        Err(e) => refuse(&e, None, &rid),
-    }
+    let result = bearer(&req, accounts, tokens).await.map(|account| {
+        json!({
+            "success": true,
+            "balance": money(account.balance),
+            "currency": "USD",
+            "last_updated": timestamp(account.updated_at.unwrap_or_else(chrono::Utc::now)),
+        })
+    });
+    answer(result, &rid)
 }
 
 /// A validated purchase.
