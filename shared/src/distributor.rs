@@ -8,8 +8,8 @@ use crate::domain::{CustomerId, MxnAmount, Phone, Reference, TxStatus, MAX_TOPUP
 use crate::error::ApiError;
 use crate::http::{header, json_body, json_response, request_id};
 use crate::json::{money, timestamp};
-use crate::store::{Account, AccountReader, Transaction, TxKind};
-use crate::topup::{Accepted, TopupInput, TopupService};
+use crate::store::{Account, AccountReader, Transaction};
+use crate::topup::{TopupInput, TopupService};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use lambda_http::{Body, Error, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -467,15 +467,8 @@ pub async fn product_purchase(
         Ok(v) => v,
         Err(e) => return refuse(&e, raw_id.as_deref(), &rid),
     };
-    let tx = match service.accept(&account, &input, TxKind::Sync).await {
-        Ok(Accepted::Replay(tx)) => tx,
-        Ok(Accepted::New(tx)) => match service.execute(tx.clone()).await {
-            Ok(done) => done.transaction,
-            Err(e) => {
-                tracing::error!(transaction_id = %tx.id, error = %e, "finalize failed; left for the reconciler");
-                tx
-            }
-        },
+    let tx = match service.topup_sync(&account, &input).await {
+        Ok(done) => done.transaction,
         Err(e) => return refuse(&from_api(e), Some(&dist_id), &rid),
     };
     let (status, body) = purchase_answer(&tx, &dist_id);

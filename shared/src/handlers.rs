@@ -87,28 +87,11 @@ pub async fn topup(
         Ok(v) => v,
         Err(e) => return Ok(error_response(&e, &rid)),
     };
-    let accepted = match service.accept(&account, &input, TxKind::Sync).await {
-        Ok(a) => a,
+    let done = match service.topup_sync(&account, &input).await {
+        Ok(done) => done,
         Err(e) => return Ok(error_response(&e, &rid)),
     };
-    let (tx, refund_balance) = match accepted {
-        Accepted::Replay(tx) => {
-            tracing::info!(transaction_id = %tx.id, request_id = %rid, "idempotent replay");
-            (tx, None)
-        }
-        Accepted::New(tx) => {
-            tracing::info!(transaction_id = %tx.id, customer_id = %tx.customer_id, amount_mxn = tx.amount_mxn.value(), "debited; sending upstream");
-            match service.execute(tx.clone()).await {
-                Ok(done) => (done.transaction, done.balance_after_refund),
-                // The debit is committed and the record is PROCESSING: the reconciler settles
-                // it with the provider. Tell the partner it is pending, not failed.
-                Err(e) => {
-                    tracing::error!(transaction_id = %tx.id, error = %e, "finalize failed; left for the reconciler");
-                    (tx, None)
-                }
-            }
-        }
-    };
+    let (tx, refund_balance) = (done.transaction, done.balance_after_refund);
     let (status, body) = views::sync_topup(&tx, refund_balance);
     Ok(json_response(status, &body, &rid))
 }

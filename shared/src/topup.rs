@@ -298,6 +298,37 @@ impl TopupService {
         }
     }
 
+    /// The whole synchronous top-up: debit, send, finalize. A replay returns the record as it
+    /// is now. If finalizing fails after the debit committed, the record stays PROCESSING for
+    /// the reconciler and the caller reports it as pending, never as failed.
+    pub async fn topup_sync(
+        &self,
+        account: &Account,
+        input: &TopupInput,
+    ) -> Result<Finished, ApiError> {
+        let tx = match self.accept(account, input, TxKind::Sync).await? {
+            Accepted::Replay(tx) => {
+                tracing::info!(transaction_id = %tx.id, "idempotent replay");
+                return Ok(Finished {
+                    transaction: tx,
+                    balance_after_refund: None,
+                });
+            }
+            Accepted::New(tx) => tx,
+        };
+        tracing::info!(transaction_id = %tx.id, customer_id = %tx.customer_id, amount_mxn = tx.amount_mxn.value(), "debited; sending upstream");
+        match self.execute(tx.clone()).await {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                tracing::error!(transaction_id = %tx.id, error = %e, "finalize failed; left for the reconciler");
+                Ok(Finished {
+                    transaction: tx,
+                    balance_after_refund: None,
+                })
+            }
+        }
+    }
+
     async fn reload(&self, tx: Transaction) -> Result<Finished, StoreError> {
         let current = self
             .transactions
