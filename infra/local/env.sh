@@ -9,19 +9,25 @@
 RELIER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/../.." && pwd)"
 export RELIER_ROOT
 
+# Local ports (stack.sh, dev.sh, sqs_bridge.py). Every local URL below derives from these, so a
+# second checkout can run its own stack side by side (e.g. RELIER_DDB_PORT=8010 ...).
+export RELIER_DDB_PORT="${RELIER_DDB_PORT:-8000}"
+export RELIER_MOTO_PORT="${RELIER_MOTO_PORT:-5000}"
+export RELIER_WATCH_PORT="${RELIER_WATCH_PORT:-9000}"
+
 export MODE="${MODE:-SANDBOX}"
 export ACCOUNTS_TABLE="${ACCOUNTS_TABLE:-relier-accounts}"
 export TRANSACTIONS_TABLE="${TRANSACTIONS_TABLE:-relier-transactions}"
-export TOPUP_QUEUE_URL="${TOPUP_QUEUE_URL:-http://127.0.0.1:5000/123456789012/relier-topups}"
-export TOPUP_DLQ_URL="${TOPUP_DLQ_URL:-http://127.0.0.1:5000/123456789012/relier-topups-dlq}"
+export TOPUP_QUEUE_URL="${TOPUP_QUEUE_URL:-http://127.0.0.1:${RELIER_MOTO_PORT}/123456789012/relier-topups}"
+export TOPUP_DLQ_URL="${TOPUP_DLQ_URL:-http://127.0.0.1:${RELIER_MOTO_PORT}/123456789012/relier-topups-dlq}"
 export TOPUP_PROVIDER="${TOPUP_PROVIDER:-sandbox}"
 export SANDBOX_FX_RATE="${SANDBOX_FX_RATE:-18.52}"
 export FX_MAX_AGE_SECS="${FX_MAX_AGE_SECS:-21600}"
 # Dev-only signing secret for the distributor API's JWTs (AWS: DISTRIBUTOR_JWT_SECRET_ID).
 export DISTRIBUTOR_JWT_SECRET="${DISTRIBUTOR_JWT_SECRET:-local-dev-only-distributor-jwt-secret-0123456789}"
 
-export AWS_ENDPOINT_URL_DYNAMODB="${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:8000}"
-export AWS_ENDPOINT_URL_SQS="${AWS_ENDPOINT_URL_SQS:-http://127.0.0.1:5000}"
+export AWS_ENDPOINT_URL_DYNAMODB="${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:${RELIER_DDB_PORT}}"
+export AWS_ENDPOINT_URL_SQS="${AWS_ENDPOINT_URL_SQS:-http://127.0.0.1:${RELIER_MOTO_PORT}}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-$AWS_REGION}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
@@ -36,10 +42,6 @@ export AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH="${AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_P
 # RELOADLY_CLIENT_SECRET, FX_SPREAD_PERCENT are not set here: export them yourself with
 # TOPUP_PROVIDER=reloadly (the local stack has no network to Reloadly anyway).
 
-# Local ports (stack.sh, dev.sh, sqs_bridge.py).
-export RELIER_DDB_PORT="${RELIER_DDB_PORT:-8000}"
-export RELIER_MOTO_PORT="${RELIER_MOTO_PORT:-5000}"
-export RELIER_WATCH_PORT="${RELIER_WATCH_PORT:-9000}"
 
 # Tools installed by `infra/local/stack.sh install` (python venv: moto, cargo-lambda, zig, cfn-lint, boto3).
 case ":$PATH:" in
