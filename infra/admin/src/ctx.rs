@@ -34,7 +34,10 @@ impl Ctx {
     /// `local:<user>` against a local endpoint (AWS_ENDPOINT_URL_DYNAMODB set).
     pub async fn actor(&self) -> anyhow::Result<Actor> {
         if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok_and(|v| !v.is_empty()) {
-            let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+            let user = ["USER", "LOGNAME", "USERNAME"]
+                .iter()
+                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+                .unwrap_or_else(|| "unknown".into());
             return Ok(Actor(format!("local:{user}")));
         }
         let who = aws_sdk_sts::Client::new(&self.sdk)

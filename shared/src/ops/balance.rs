@@ -110,8 +110,7 @@ pub async fn apply(
             "reference {reference:?} was already used for a {kind} of {amount_usd} USD; nothing changed"
         ))),
         BalanceOutcome::BelowFloor { balance, floor } => Err(refused(format!(
-            "{} would take the balance {balance} below its floor {floor}; nothing changed",
-            amount
+            "{amount:.2} would take the balance {balance:.2} below its floor {floor:.2}; nothing changed"
         ))),
         BalanceOutcome::UnknownPartner => Err(refused(format!("no partner {}", req.customer))),
     }

@@ -177,7 +177,7 @@ pub async fn run(ctx: &Ctx, cmd: PartnerCmd) -> anyhow::Result<()> {
                 let a = &p.account;
                 println!(
                     "{:<24} {:<9} {:>14} {:>5}  {}",
-                    a.customer_id,
+                    a.customer_id.as_str(),
                     if a.active { "ACTIVE" } else { "DISABLED" },
                     format!("{:.2}", a.balance),
                     a.api_key_hashes.len(),

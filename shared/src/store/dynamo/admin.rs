@@ -521,7 +521,7 @@ impl AdminStore for DynamoStore {
             };
             let before = account.balance;
             let after = before + change.amount_usd;
-            let floor = -account.overdraft_usd;
+            let floor = Decimal::ZERO - account.overdraft_usd;
             if change.amount_usd < Decimal::ZERO && after < floor {
                 // A replay of an applied reference wins over the floor.
                 if let Some(done) = self.claimed_change(change).await? {
