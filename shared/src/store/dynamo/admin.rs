@@ -178,6 +178,8 @@ fn settings_expr(upd: &PartnerUpdate, next_version: u64) -> UpdateExpr {
     let st = &upd.settings;
     let mut e = UpdateExpr::default();
     e.set("cfg_version", nu(next_version));
+    // (re)attach accounts written before the `partners` index existed
+    e.set(PARTNERS_INDEX_KEYS.0, s(super::PARTNER_ENTITY));
     if let Some(v) = &st.company_name {
         e.set("company_name", s(v.trim()));
     }
