@@ -5,11 +5,11 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::*;
+use relier::adapters::dynamo::DynamoStore;
 use relier::ops::balance::{self, ChangeDone, ChangeRequest};
 use relier::ops::partners::{self, NewPartner};
 use relier::ops::ports::{AdminStore, BalanceChangeKind, PartnerSettings};
 use relier::ops::{keys, Actor};
-use relier::store::dynamo::DynamoStore;
 use serde_json::json;
 
 fn ops() -> Actor {
@@ -23,7 +23,7 @@ async fn balance_status(store: &DynamoStore, customer: &str, key: &str) -> u16 {
         &[("x-api-key", key), ("x-customer-id", customer)],
         None,
     );
-    read(relier::handlers::balance(req, store).await.unwrap())
+    read(relier::api::partner::balance(req, store).await.unwrap())
         .await
         .0
 }
@@ -96,7 +96,10 @@ async fn a_created_partner_authenticates_with_its_new_key_and_nothing_else() {
     assert!(again.to_string().contains("already exists"), "{again}");
     // AND only the hash is stored
     let p = partners::get(store.as_ref(), "ACME_001").await.unwrap();
-    assert_eq!(p.account.api_key_hashes, vec![relier::auth::hash_key(&key)]);
+    assert_eq!(
+        p.account.api_key_hashes,
+        vec![relier::domain::credentials::hash_key(&key)]
+    );
     assert_eq!(p.account.balance, dec("0"));
     assert_eq!(store.list_partners().await.unwrap().len(), 1);
 }
@@ -391,7 +394,7 @@ async fn every_admin_action_is_in_the_audit_trail_with_before_and_after() {
     let p = partners::get(store.as_ref(), "ACME_001").await.unwrap();
     assert_eq!(
         p.account.secret_key_hash,
-        Some(relier::auth::hash_key(&secret))
+        Some(relier::domain::credentials::hash_key(&secret))
     );
     // THEN the trail has each action: who, what, when, before, after
     let trail = store.audit_records("ACME_001").await.unwrap();

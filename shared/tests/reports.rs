@@ -5,11 +5,11 @@ mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::*;
+use relier::adapters::dynamo::DynamoStore;
+use relier::api::reports as handlers;
 use relier::ops::balance::{self, ChangeRequest};
 use relier::ops::ports::{BalanceChangeKind, ReconcileScope};
 use relier::ops::{keys, Actor};
-use relier::reports::handlers;
-use relier::store::dynamo::DynamoStore;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashSet;

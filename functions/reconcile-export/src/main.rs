@@ -1,6 +1,7 @@
-//! GET /api/admin/reconcile/export — wiring only; logic in `relier::reports::handlers::reconcile_export`.
+//! GET /api/admin/reconcile/export — wiring only; logic in `relier::api::reports::reconcile_export`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, reports::handlers, telemetry};
+use relier::api::reports as handlers;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

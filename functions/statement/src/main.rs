@@ -1,6 +1,7 @@
-//! GET /api/statement — wiring only; logic in `relier::reports::handlers::statement`.
+//! GET /api/statement — wiring only; logic in `relier::api::reports::statement`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, reports::handlers, telemetry};
+use relier::api::reports as handlers;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

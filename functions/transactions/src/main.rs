@@ -1,6 +1,7 @@
-//! GET /api/transactions — wiring only; logic in `relier::reports::handlers::transactions`.
+//! GET /api/transactions — wiring only; logic in `relier::api::reports::transactions`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, reports::handlers, telemetry};
+use relier::api::reports as handlers;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -1,9 +1,9 @@
 //! What every command needs: config, the store, and who is running it.
 
 use anyhow::Context;
+use relier::adapters::dynamo::DynamoStore;
 use relier::config::{aws_sdk_config, AppConfig};
 use relier::ops::Actor;
-use relier::store::dynamo::DynamoStore;
 
 pub struct Ctx {
     pub config: AppConfig,

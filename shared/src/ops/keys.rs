@@ -5,7 +5,7 @@ use super::partners::{get, update};
 use super::ports::{AdminStore, KeyRecord, PartnerUpdate, ReconcileKey, ReconcileScope};
 use super::secrets::{self, SecretKind};
 use super::{refused, Actor, AuditRecord, OpsError};
-use crate::auth::hash_key;
+use crate::domain::credentials::hash_key;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 

@@ -9,7 +9,7 @@ pub mod partners;
 pub mod ports;
 pub mod secrets;
 
-use crate::store::StoreError;
+use crate::ports::StoreError;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

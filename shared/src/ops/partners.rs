@@ -4,10 +4,10 @@
 use super::ports::{AdminStore, KeyRecord, PartnerRecord, PartnerSettings, PartnerUpdate};
 use super::secrets::{self, SecretKind};
 use super::{refused, Actor, AuditRecord, OpsError};
-use crate::auth::hash_key;
+use crate::api::json::{money, timestamp};
+use crate::domain::credentials::hash_key;
+use crate::domain::Account;
 use crate::domain::{Commission, CustomerId};
-use crate::json::{money, timestamp};
-use crate::store::Account;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};

@@ -3,8 +3,9 @@
 //! in the same transaction.
 
 use super::{Actor, AuditRecord};
+use crate::domain::Account;
 use crate::domain::{Commission, CustomerId, TransactionId};
-use crate::store::{Account, AccountReader, StoreError};
+use crate::ports::{AccountReader, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

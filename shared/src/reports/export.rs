@@ -6,8 +6,8 @@
 
 use super::csv;
 use super::ports::LedgerLine;
-use crate::json::timestamp;
-use crate::store::{Account, Transaction};
+use crate::api::json::timestamp;
+use crate::domain::{Account, Transaction};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 

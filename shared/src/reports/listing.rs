@@ -2,10 +2,10 @@
 //! endpoint's fields, and `next_cursor` for the next page.
 
 use super::ports::{Page, TxFilter};
+use crate::api::partner::views;
+use crate::api::partner::ApiError;
+use crate::domain::Transaction;
 use crate::domain::{Phone, Reference};
-use crate::error::ApiError;
-use crate::store::Transaction;
-use crate::views;
 use serde_json::{json, Value};
 
 pub const DEFAULT_LIMIT: usize = 50;

@@ -1,10 +1,9 @@
 //! What partners (and the dashboard after them) read about their own money: the transaction
 //! listing, the statement (opening + every ledger line + closing) and the reconciliation CSV.
-//! Views are built here; handlers only authenticate, parse and answer.
+//! Views are built here; the handlers (`api::reports`) only authenticate, parse and answer.
 
 pub mod csv;
 pub mod export;
-pub mod handlers;
 pub mod listing;
 pub mod ports;
 pub mod range;

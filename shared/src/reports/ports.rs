@@ -1,9 +1,10 @@
 //! What the partner views and the reconciliation export read (implemented on DynamoDB in
 //! `store::dynamo::listing`): index queries by customer and time, never scans.
 
+use crate::domain::{Account, LedgerEntry, Transaction};
 use crate::domain::{CustomerId, TransactionId};
 use crate::ops::ports::ReconcileKey;
-use crate::store::{Account, LedgerEntry, StoreError, Transaction};
+use crate::ports::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

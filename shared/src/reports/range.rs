@@ -1,7 +1,7 @@
 //! Date ranges in query strings: `YYYY-MM-DD`, inclusive, UTC.
 
 use super::ports::Window;
-use crate::error::ApiError;
+use crate::api::partner::ApiError;
 use chrono::{Days, NaiveDate, NaiveTime, TimeDelta};
 use lambda_http::{Request, RequestExt};
 
@@ -123,8 +123,14 @@ mod tests {
         let r = DateRange::parse(Some("2025-10-01"), Some("2025-10-31"), 93).unwrap();
         assert_eq!(r.days(), 31);
         let w = r.window();
-        assert_eq!(crate::json::timestamp(w.from), "2025-10-01T00:00:00.000Z");
-        assert_eq!(crate::json::timestamp(w.to), "2025-10-31T23:59:59.999Z");
+        assert_eq!(
+            crate::api::json::timestamp(w.from),
+            "2025-10-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            crate::api::json::timestamp(w.to),
+            "2025-10-31T23:59:59.999Z"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 use super::export::kind;
 use super::ports::LedgerLine;
 use super::range::DateRange;
-use crate::json::{money, timestamp};
-use crate::store::{Account, Transaction};
+use crate::api::json::{money, timestamp};
+use crate::domain::{Account, Transaction};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::HashMap;

@@ -20,14 +20,14 @@ pub async fn run(ctx: &Ctx, a: AuditArgs) -> anyhow::Result<()> {
             println!(
                 "{}",
                 serde_json::json!({
-                    "at": relier::json::timestamp(r.at), "actor": r.actor, "action": r.action,
+                    "at": relier::api::json::timestamp(r.at), "actor": r.actor, "action": r.action,
                     "customer_id": r.customer_id, "before": r.before, "after": r.after,
                 })
             );
         } else {
             println!(
                 "{}  {:<22} {}\n    before: {}\n    after:  {}",
-                relier::json::timestamp(r.at),
+                relier::api::json::timestamp(r.at),
                 r.action,
                 r.actor,
                 r.before,

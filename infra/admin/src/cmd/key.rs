@@ -41,7 +41,7 @@ pub async fn run(ctx: &Ctx, cmd: KeyCmd) -> anyhow::Result<()> {
                     k.prefix.as_deref().unwrap_or("(fixture)"),
                     k.hash_prefix,
                     k.created_at
-                        .map(relier::json::timestamp)
+                        .map(relier::api::json::timestamp)
                         .unwrap_or_default(),
                     k.created_by.as_deref().unwrap_or("")
                 );

@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use relier::config::Mode;
 
 pub async fn setup(ctx: &Ctx) -> anyhow::Result<()> {
-    relier::store::schema::create_tables(
+    relier::adapters::dynamo::schema::create_tables(
         &ctx.dynamo,
         &ctx.config.accounts_table,
         &ctx.config.transactions_table,
@@ -19,10 +19,10 @@ pub async fn setup(ctx: &Ctx) -> anyhow::Result<()> {
     if let Some(url) = &ctx.config.queue_url {
         let dlq = std::env::var("TOPUP_DLQ_URL").unwrap_or_else(|_| format!("{url}-dlq"));
         let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
-        let created = relier::queue::create_queues(
+        let created = relier::adapters::sqs::create_queues(
             &sqs,
-            relier::queue::queue_name(url),
-            relier::queue::queue_name(&dlq),
+            relier::adapters::sqs::queue_name(url),
+            relier::adapters::sqs::queue_name(&dlq),
         )
         .await?;
         println!("queue ready: {created}");
@@ -35,9 +35,9 @@ pub async fn load_fixtures(ctx: &Ctx, path: &str) -> anyhow::Result<()> {
         bail!("refusing to load fixtures with MODE=PRODUCTION: they carry keys printed in public guides");
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-    let fixtures: relier::fixtures::Fixtures =
+    let fixtures: relier::adapters::dynamo::fixtures::Fixtures =
         serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
-    let created = relier::fixtures::load(&ctx.store, &fixtures).await?;
+    let created = relier::adapters::dynamo::fixtures::load(&ctx.store, &fixtures).await?;
     println!(
         "fixtures loaded: {created} new account(s), rate {:?}",
         fixtures.fx_rate.map(|r| r.to_string())
@@ -46,7 +46,7 @@ pub async fn load_fixtures(ctx: &Ctx, path: &str) -> anyhow::Result<()> {
 }
 
 pub async fn ledger_check(ctx: &Ctx) -> anyhow::Result<()> {
-    let reports = relier::ledger::check_all(&ctx.store).await?;
+    let reports = relier::jobs::ledger_check::check_all(&ctx.store).await?;
     let mut bad = 0;
     for r in &reports {
         if r.ok() {

@@ -65,7 +65,7 @@ pub async fn run(ctx: &Ctx, cmd: ReconcileKeyCmd) -> anyhow::Result<()> {
                 println!(
                     "{:<14} {:<26} {}",
                     k.key.prefix,
-                    relier::json::timestamp(k.key.created_at),
+                    relier::api::json::timestamp(k.key.created_at),
                     k.key.created_by
                 );
             }
