@@ -21,7 +21,8 @@ dead one and hung every later request to it):
 
 Endpoints: the routes of Cargo.toml's [workspace.metadata.lambda.watch.router] (REST proxy events,
 binary bodies base64-encoded); the Invoke API POST /2015-03-31/functions/NAME/invocations (used
-by sqs_bridge.py); GET /_local/instances (JSON: every instance, its pid and state; tests use it).
+by sqs_bridge.py); GET /_local/instances (JSON: every instance, its pid and state; tests use it);
+GET /_local/info (binaries used, LAMBDA_CONCURRENCY, each function's Timeout).
 """
 
 from __future__ import annotations
@@ -416,6 +417,10 @@ class Gateway(http.server.BaseHTTPRequestHandler):
             return self.invoke_api(m.group(1), body)
         if url.path == "/_local/instances" and self.command == "GET":
             return self.instances()
+        if url.path == "/_local/info" and self.command == "GET":
+            info = {"bin_dir": BIN_DIR, "concurrency": CONCURRENCY,
+                    "timeouts": {n: f.spec.timeout for n, f in self.functions.items()}}
+            return self._reply(200, json.dumps(info).encode())
         for method, pattern, regex, fn in self.routes:
             pm = regex.match(url.path)
             if pm and method == self.command:
