@@ -18,6 +18,7 @@ pub mod provider;
 pub mod queue;
 pub mod rates;
 pub mod reconciler;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod topup;

@@ -27,13 +27,18 @@ fn template() -> Yaml {
 /// `!Ref X` / `!Sub "..."` / `!GetAtt X.Y` -> ("Ref", "X") etc.
 fn tag(v: &Yaml) -> Option<(String, &Yaml)> {
     match v {
-        Yaml::Tagged(t) => Some((t.tag.to_string().trim_start_matches('!').to_owned(), &t.value)),
+        Yaml::Tagged(t) => Some((
+            t.tag.to_string().trim_start_matches('!').to_owned(),
+            &t.value,
+        )),
         _ => None,
     }
 }
 
 fn tagged_str<'a>(v: &'a Yaml, name: &str) -> Option<&'a str> {
-    tag(v).filter(|(t, _)| t == name).and_then(|(_, v)| v.as_str())
+    tag(v)
+        .filter(|(t, _)| t == name)
+        .and_then(|(_, v)| v.as_str())
 }
 
 fn resources(t: &Yaml) -> Vec<(String, &Yaml)> {
@@ -58,8 +63,11 @@ fn props<'a>(t: &'a Yaml, id: &str) -> &'a Yaml {
     &r["Properties"]
 }
 
-/// The metric(s) an alarm watches: (namespace, metric name, dimensions as (name, value yaml)).
-fn alarm_metrics(alarm: &Yaml) -> Vec<(String, String, Vec<(String, Yaml)>)> {
+/// One metric an alarm watches: (namespace, metric name, dimensions as (name, value yaml)).
+type Watched = (String, String, Vec<(String, Yaml)>);
+
+/// The metric(s) an alarm watches (a plain metric, or each metric of a metric-math alarm).
+fn alarm_metrics(alarm: &Yaml) -> Vec<Watched> {
     let dims = |d: &Yaml| -> Vec<(String, Yaml)> {
         d.as_sequence()
             .map(|s| {
@@ -137,13 +145,25 @@ fn production_mode_cannot_be_deployed_against_a_provider_that_delivers_nothing()
     // a Rule ties PRODUCTION to TopupProvider=reloadly and ReloadlyEnv=live
     let rule = &t["Rules"]["ProductionDeliversForReal"];
     let cond = serde_yaml::to_string(&rule["RuleCondition"]).unwrap();
-    assert!(cond.contains("Mode") && cond.contains("PRODUCTION"), "{cond}");
+    assert!(
+        cond.contains("Mode") && cond.contains("PRODUCTION"),
+        "{cond}"
+    );
     let asserts = serde_yaml::to_string(&rule["Assertions"]).unwrap();
-    assert!(asserts.contains("ReloadlyEnv") && asserts.contains("live"), "{asserts}");
-    assert!(asserts.contains("TopupProvider") && asserts.contains("reloadly"), "{asserts}");
+    assert!(
+        asserts.contains("ReloadlyEnv") && asserts.contains("live"),
+        "{asserts}"
+    );
+    assert!(
+        asserts.contains("TopupProvider") && asserts.contains("reloadly"),
+        "{asserts}"
+    );
     // and SANDBOX (fixed rate) can never reach Reloadly live
     let rule = serde_yaml::to_string(&t["Rules"]["SandboxNeverDeliversForReal"]).unwrap();
-    assert!(rule.contains("SANDBOX") && rule.contains("ReloadlyEnv"), "{rule}");
+    assert!(
+        rule.contains("SANDBOX") && rule.contains("ReloadlyEnv"),
+        "{rule}"
+    );
 }
 
 // ------------------------------------------------------------------ 3. bootstrap
@@ -165,9 +185,16 @@ fn bootstrap_template_gives_api_gateway_its_cloudwatch_logs_role() {
     assert!(!props(&t, "PartnerApi")["AccessLogSetting"].is_null());
     // AND the deploy steps run the bootstrap before the first sam deploy
     let readme = read("README.md");
-    let boot = readme.find("infra/bootstrap.yaml").expect("README deploy steps: bootstrap");
-    let deploy = readme.find("sam deploy --guided").expect("README: guided deploy");
-    assert!(boot < deploy, "bootstrap must come before the guided deploy");
+    let boot = readme
+        .find("infra/bootstrap.yaml")
+        .expect("README deploy steps: bootstrap");
+    let deploy = readme
+        .find("sam deploy --guided")
+        .expect("README: guided deploy");
+    assert!(
+        boot < deploy,
+        "bootstrap must come before the guided deploy"
+    );
 }
 
 // ------------------------------------------------------------------ 5. one stage only
@@ -209,7 +236,10 @@ fn fx_refresh_outlives_its_two_provider_calls() {
     let t = template();
     let timeout = props(&t, "FxRefreshFunction")["Timeout"].as_u64().unwrap();
     // THEN its Lambda timeout leaves room for both plus the secret and token
-    assert!(timeout >= 2 * client_budget + 10, "fx-refresh Timeout {timeout}");
+    assert!(
+        timeout >= 2 * client_budget + 10,
+        "fx-refresh Timeout {timeout}"
+    );
 }
 
 // ------------------------------------------------------------------ 7. alarms
@@ -219,7 +249,10 @@ fn every_alarm_notifies_the_one_required_topic_and_has_a_runbook_line() {
     let t = template();
     // GIVEN the e-mail subscription: unconditional, fed by a required, validated parameter
     let sub = &t["Resources"]["AlarmEmailSubscription"];
-    assert!(sub["Condition"].is_null(), "the subscription is not optional");
+    assert!(
+        sub["Condition"].is_null(),
+        "the subscription is not optional"
+    );
     assert!(t["Parameters"]["AlarmEmail"]["AllowedPattern"]
         .as_str()
         .is_some());
@@ -230,7 +263,9 @@ fn every_alarm_notifies_the_one_required_topic_and_has_a_runbook_line() {
         let p = &a["Properties"];
         // THEN every alarm (and its recovery) goes to AlarmTopic
         for key in ["AlarmActions", "OKActions"] {
-            let actions = p[key].as_sequence().unwrap_or_else(|| panic!("{id}: {key}"));
+            let actions = p[key]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{id}: {key}"));
             assert!(
                 actions
                     .iter()
@@ -253,11 +288,20 @@ fn money_paths_and_dependencies_are_alarmed() {
     let t = template();
     // THEN every money function has an errors alarm and the API-facing ones a throttles alarm
     for f in MONEY_FUNCTIONS {
-        assert!(!function_alarms(&t, "Errors", f).is_empty(), "{f}: Errors alarm");
-        assert!(!function_alarms(&t, "Throttles", f).is_empty(), "{f}: Throttles alarm");
+        assert!(
+            !function_alarms(&t, "Errors", f).is_empty(),
+            "{f}: Errors alarm"
+        );
+        assert!(
+            !function_alarms(&t, "Throttles", f).is_empty(),
+            "{f}: Throttles alarm"
+        );
     }
     for f in ["ReconcilerFunction", "FxRefreshFunction"] {
-        assert!(!function_alarms(&t, "Errors", f).is_empty(), "{f}: Errors alarm");
+        assert!(
+            !function_alarms(&t, "Errors", f).is_empty(),
+            "{f}: Errors alarm"
+        );
     }
     let watched: BTreeSet<(String, String)> = alarms(&t)
         .iter()
@@ -298,8 +342,14 @@ fn money_paths_and_dependencies_are_alarmed() {
         .filter(|(_, a)| a["Properties"]["TreatMissingData"].as_str() == Some("breaching"))
         .flat_map(|(_, a)| alarm_metrics(a).into_iter().map(|(_, m, _)| m))
         .collect();
-    assert!(breaching.contains(&"StuckTransactions".to_owned()), "heartbeat");
-    assert!(breaching.contains(&"FxRateAgeSeconds".to_owned()), "rate age");
+    assert!(
+        breaching.contains(&"StuckTransactions".to_owned()),
+        "heartbeat"
+    );
+    assert!(
+        breaching.contains(&"FxRateAgeSeconds".to_owned()),
+        "rate age"
+    );
     // AND the latency alarm is a p99
     let p99 = alarms(&t).into_iter().any(|(_, a)| {
         a["Properties"]["MetricName"].as_str() == Some("Latency")
@@ -334,7 +384,10 @@ fn every_custom_metric_alarm_watches_a_metric_the_code_emits() {
                 code.contains(&format!("emit_metric(\"{m}\"")),
                 "{id} watches Relier/{m}, which no code emits"
             );
-            assert!(dims.is_empty(), "{id}: EMF metrics are emitted without dimensions");
+            assert!(
+                dims.is_empty(),
+                "{id}: EMF metrics are emitted without dimensions"
+            );
         }
     }
     assert!(seen >= 4, "custom-metric alarms: {seen}");
@@ -416,7 +469,10 @@ fn runaway_concurrency_is_bounded_where_it_would_hurt() {
     // AND the scheduled jobs run one at a time
     for f in ["ReconcilerFunction", "FxRefreshFunction"] {
         let r = serde_yaml::to_string(&props(&t, f)["ReservedConcurrentExecutions"]).unwrap();
-        assert!(r.contains("ReservesConcurrency") && r.contains("- 1"), "{f}: {r}");
+        assert!(
+            r.contains("ReservesConcurrency") && r.contains("- 1"),
+            "{f}: {r}"
+        );
     }
     // AND the worker is capped by its event source
     let max = &props(&t, "TopupWorkerFunction")["Events"]["TopupQueue"]["Properties"]
@@ -436,7 +492,11 @@ fn tables_survive_a_stack_deletion_and_a_console_click() {
         let r = &t["Resources"][id];
         assert_eq!(r["DeletionPolicy"].as_str(), Some("Retain"), "{id}");
         assert_eq!(r["UpdateReplacePolicy"].as_str(), Some("Retain"), "{id}");
-        assert_eq!(r["Properties"]["DeletionProtectionEnabled"].as_bool(), Some(true), "{id}");
+        assert_eq!(
+            r["Properties"]["DeletionProtectionEnabled"].as_bool(),
+            Some(true),
+            "{id}"
+        );
     }
 }
 
@@ -484,7 +544,10 @@ fn toml_section(text: &str, section: &str) -> Vec<(String, String)> {
 fn samconfig_environments_pass_the_template_rules() {
     let text = read("samconfig.toml");
     let t = template();
-    for (env, mode, live) in [("sandbox", "SANDBOX", false), ("production", "PRODUCTION", true)] {
+    for (env, mode, live) in [
+        ("sandbox", "SANDBOX", false),
+        ("production", "PRODUCTION", true),
+    ] {
         // GIVEN the environment's deploy parameters
         let section = toml_section(&text, &format!("{env}.deploy.parameters"));
         let get = |k: &str| {
@@ -502,10 +565,18 @@ fn samconfig_environments_pass_the_template_rules() {
                 (k.to_owned(), v.to_owned())
             })
             .collect();
-        let param = |k: &str| overrides.iter().find(|(p, _)| p == k).map(|(_, v)| v.as_str());
+        let param = |k: &str| {
+            overrides
+                .iter()
+                .find(|(p, _)| p == k)
+                .map(|(_, v)| v.as_str())
+        };
         // THEN every override is a template parameter
         for (k, _) in &overrides {
-            assert!(!t["Parameters"][k.as_str()].is_null(), "{env}: unknown parameter {k}");
+            assert!(
+                !t["Parameters"][k.as_str()].is_null(),
+                "{env}: unknown parameter {k}"
+            );
         }
         // AND it satisfies the Rules (production delivers for real, sandbox never does)
         assert_eq!(param("Mode"), Some(mode), "{env}");
@@ -554,4 +625,43 @@ fn readme_deploying_is_a_numbered_first_deploy_procedure() {
     // AND the post-deploy smoke script exists and runs the local smoke checks
     let smoke = read("infra/smoke-deployed.sh");
     assert!(smoke.contains("smoke.py"));
+}
+
+// ------------------------------------------------------------------ 1/4. secrets without a layer
+
+#[test]
+fn no_function_depends_on_a_region_pinned_layer() {
+    let t = template();
+    // THEN no function has Layers (secrets are read with the SDK, relier::secrets) and no
+    // parameter defaults to a region-specific ARN
+    for (id, f) in of_type(&t, "AWS::Serverless::Function") {
+        assert!(f["Properties"]["Layers"].is_null(), "{id} has Layers");
+    }
+    assert!(t["Globals"]["Function"]["Layers"].is_null());
+    for (name, p) in t["Parameters"].as_mapping().unwrap() {
+        let default = p["Default"].as_str().unwrap_or("");
+        assert!(!default.starts_with("arn:"), "{name:?} defaults to an ARN");
+    }
+    // AND the functions that read a secret may call GetSecretValue on it
+    for (id, f) in of_type(&t, "AWS::Serverless::Function") {
+        let env = serde_yaml::to_string(&t["Globals"]["Function"]["Environment"]).unwrap();
+        let policies = serde_yaml::to_string(&f["Properties"]["Policies"]).unwrap();
+        if policies.contains("secretsmanager:GetSecretValue") {
+            assert!(env.contains("_SECRET_ID"), "{id}");
+        }
+    }
+}
+
+// ------------------------------------------------------------------ 6. reconciler budget
+
+#[test]
+fn the_reconciler_timeout_fits_its_budget_and_the_schedule() {
+    use relier::reconciler::Budget;
+    let t = template();
+    let timeout = props(&t, "ReconcilerFunction")["Timeout"].as_u64().unwrap();
+    // THEN at least one bounded provider call with its writes fits inside the margin...
+    let one = (Budget::PER_CALL + Budget::WRITE_RESERVE + Budget::MARGIN).as_secs();
+    assert!(timeout > one, "Timeout {timeout} <= {one}");
+    // ...and a run ends before the next 5-minute tick
+    assert!(timeout < 300, "Timeout {timeout}");
 }
