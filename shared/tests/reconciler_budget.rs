@@ -6,12 +6,13 @@ mod common;
 use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use common::*;
-use relier::clock::ManualClock;
-use relier::domain::{TransactionId, TxStatus};
-use relier::provider::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
-use relier::queue::{QueueError, TopupQueue};
-use relier::reconciler::{Budget, Reconciler};
-use relier::store::{RateRecord, RateWriter, TransactionReader};
+use relier::adapters::clock::ManualClock;
+use relier::adapters::dynamo::DynamoStore;
+use relier::domain::{RateRecord, TransactionId, TxStatus};
+use relier::jobs::fx_refresh::{report_rate_age, NO_RATE_AGE_SECS};
+use relier::jobs::reconciler::{Budget, Reconciler};
+use relier::ports::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
+use relier::ports::{QueueError, RateWriter, TopupQueue, TransactionReader};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -51,11 +52,7 @@ impl TopupQueue for NoQueue {
 
 /// GIVEN three sync top-ups whose outcome is unknown (sandbox 5500000002 times out), 10 minutes
 /// old: PROCESSING past the lease.
-async fn three_unknown_outcomes() -> (
-    Arc<relier::store::dynamo::DynamoStore>,
-    Arc<ManualClock>,
-    Vec<String>,
-) {
+async fn three_unknown_outcomes() -> (Arc<DynamoStore>, Arc<ManualClock>, Vec<String>) {
     let store = store().await;
     seed_partners(&store).await;
     let clock = Arc::new(ManualClock::new(Utc::now()));
@@ -83,7 +80,7 @@ async fn three_unknown_outcomes() -> (
 }
 
 fn reconciler<'a>(
-    store: &'a relier::store::dynamo::DynamoStore,
+    store: &'a DynamoStore,
     provider: &'a dyn TopupProvider,
     clock: &'a ManualClock,
 ) -> Reconciler<'a> {
@@ -100,7 +97,7 @@ fn reconciler<'a>(
     }
 }
 
-async fn status_of(store: &relier::store::dynamo::DynamoStore, id: &str) -> TxStatus {
+async fn status_of(store: &DynamoStore, id: &str) -> TxStatus {
     store
         .get_transaction(&TransactionId::parse(id).unwrap())
         .await
@@ -206,8 +203,8 @@ async fn the_rate_age_is_the_stored_rates_age_and_huge_when_none_is_stored() {
     // GIVEN no rate stored yet (a fresh deploy before the first fx-refresh)
     // THEN the reported age pages (far above any threshold)
     assert_eq!(
-        relier::fx::report_rate_age(store.as_ref(), now).await,
-        Some(relier::fx::NO_RATE_AGE_SECS)
+        report_rate_age(store.as_ref(), now).await,
+        Some(NO_RATE_AGE_SECS)
     );
     // GIVEN a rate written three hours ago
     store
@@ -219,8 +216,5 @@ async fn the_rate_age_is_the_stored_rates_age_and_huge_when_none_is_stored() {
         .await
         .unwrap();
     // THEN its age is reported in seconds
-    assert_eq!(
-        relier::fx::report_rate_age(store.as_ref(), now).await,
-        Some(3 * 3600)
-    );
+    assert_eq!(report_rate_age(store.as_ref(), now).await, Some(3 * 3600));
 }

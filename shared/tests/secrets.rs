@@ -1,9 +1,9 @@
 //! Secrets read with the AWS SDK's GetSecretValue (issue 13, point 1), against moto's Secrets
 //! Manager (the local stack; `make test` starts it).
 
-use relier::provider::reloadly::ReloadlyConfig;
-use relier::provider::select::ProviderConfigError;
-use relier::secrets::{SecretsManager, TOTAL_TIMEOUT};
+use relier::adapters::reloadly::ReloadlyConfig;
+use relier::adapters::secrets::{SecretsManager, TOTAL_TIMEOUT};
+use relier::config::ProviderConfigError;
 use std::collections::HashMap;
 use std::time::Instant;
 

@@ -632,7 +632,7 @@ fn readme_deploying_is_a_numbered_first_deploy_procedure() {
 #[test]
 fn no_function_depends_on_a_region_pinned_layer() {
     let t = template();
-    // THEN no function has Layers (secrets are read with the SDK, relier::secrets) and no
+    // THEN no function has Layers (secrets are read with the SDK, relier::adapters::secrets) and no
     // parameter defaults to a region-specific ARN
     for (id, f) in of_type(&t, "AWS::Serverless::Function") {
         assert!(f["Properties"]["Layers"].is_null(), "{id} has Layers");
@@ -656,7 +656,7 @@ fn no_function_depends_on_a_region_pinned_layer() {
 
 #[test]
 fn the_reconciler_timeout_fits_its_budget_and_the_schedule() {
-    use relier::reconciler::Budget;
+    use relier::jobs::reconciler::Budget;
     let t = template();
     let timeout = props(&t, "ReconcilerFunction")["Timeout"].as_u64().unwrap();
     // THEN at least one bounded provider call with its writes fits inside the margin...
