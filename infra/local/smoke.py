@@ -4,6 +4,8 @@
 Talks HTTP exactly as the partner guides do (seed curl examples), with the sandbox fixture
 keys. Standard library only. Exit code 0 when every check passes. Used by `make test` (after the
 unit and integration tests) and by hand: `python3 infra/local/smoke.py [BASE_URL]`.
+Against a deployed sandbox stack (infra/smoke-deployed.sh) the credentials come from the
+environment: SMOKE_CUSTOMER_ID, SMOKE_API_KEY, SMOKE_DISTRIBUTOR_SECRET (defaults: the fixtures).
 """
 
 import csv
@@ -19,7 +21,11 @@ import urllib.request
 import uuid
 
 BASE = (sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:9000").rstrip("/")
-HAZ = {"x-api-key": "haz_prod_2025", "x-customer-id": "HAZ_001"}
+CUSTOMER = os.environ.get("SMOKE_CUSTOMER_ID", "HAZ_001")
+HAZ = {"x-api-key": os.environ.get("SMOKE_API_KEY", "haz_prod_2025"), "x-customer-id": CUSTOMER}
+DISTRIBUTOR = os.environ.get("SMOKE_DISTRIBUTOR_ID", "SMARTBIZ_001")
+DISTRIBUTOR_SECRET = os.environ.get(
+    "SMOKE_DISTRIBUTOR_SECRET", "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102")
 failures = []
 passes = []
 
@@ -146,7 +152,7 @@ def main():
         "balance body is the seed's",
         isinstance(body, dict)
         and set(body) == {"success", "customer_id", "company_name", "current_balance", "credit_limit", "currency"}
-        and body["customer_id"] == "HAZ_001" and body["currency"] == "USD",
+        and body["customer_id"] == CUSTOMER and body["currency"] == "USD",
         body,
     )
     before = body.get("current_balance") if isinstance(body, dict) else None
@@ -201,7 +207,7 @@ def main():
 
     # Distributor API (seed 002): JWT login with the SmartBiz guide's secret, then a purchase.
     status, body = call("POST", "/api/distributor/login", body={
-        "customer_id": "SMARTBIZ_001", "secret_key": "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102"})
+        "customer_id": DISTRIBUTOR, "secret_key": DISTRIBUTOR_SECRET})
     check("distributor login 200 with tokens", status == 200 and body.get("token_type") == "Bearer", (status, body))
     bearer = {"Authorization": "Bearer " + (body.get("access_token", "") if isinstance(body, dict) else "")}
     status, body = call("GET", "/api/distributor/get_balance", bearer)
