@@ -141,10 +141,8 @@ impl App {
         };
         Ok(Reconciler {
             work: self.store.as_ref(),
-            ledger: self.store.as_ref(),
             queue,
-            provider: service.provider.as_ref(),
-            clock: self.clock.as_ref(),
+            service,
             pending_grace: d(self.config.pending_grace)?,
             processing_lease: d(self.config.processing_lease)?,
             stuck_after: d(self.config.stuck_after)?,

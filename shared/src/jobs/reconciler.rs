@@ -5,9 +5,8 @@
 //!   leave it, and past `stuck_after` count it in the `StuckTransactions` alert metric.
 
 use crate::domain::TxStatus;
-use crate::ports::{
-    Clock, Ledger, ProviderStatus, StoreError, TopupProvider, TopupQueue, TopupRequest, WorkStore,
-};
+use crate::ports::{ProviderStatus, StoreError, TopupQueue, TopupRequest, WorkStore};
+use crate::topup::{FinalOutcome, TopupService};
 use chrono::Duration;
 use serde::Serialize;
 
@@ -22,10 +21,9 @@ pub struct ReconcileReport {
 
 pub struct Reconciler<'a> {
     pub work: &'a dyn WorkStore,
-    pub ledger: &'a dyn Ledger,
     pub queue: &'a dyn TopupQueue,
-    pub provider: &'a dyn TopupProvider,
-    pub clock: &'a dyn Clock,
+    /// Its provider is asked for the status; its `settle` applies what the provider says.
+    pub service: &'a TopupService,
     pub pending_grace: Duration,
     pub processing_lease: Duration,
     pub stuck_after: Duration,
@@ -35,7 +33,7 @@ pub struct Reconciler<'a> {
 impl Reconciler<'_> {
     pub async fn run(&self) -> Result<ReconcileReport, StoreError> {
         let mut report = ReconcileReport::default();
-        let now = self.clock.now();
+        let now = self.service.clock.now();
 
         for tx in self
             .work
@@ -66,35 +64,38 @@ impl Reconciler<'_> {
                 phone: tx.phone.clone(),
                 amount: tx.amount_mxn,
             };
-            match self.provider.status(&request).await {
+            let (id, created_at) = (tx.id.clone(), tx.created_at);
+            match self.service.provider.status(&request).await {
                 ProviderStatus::Successful {
                     operator_transaction_id,
                 } => {
-                    let ms = (now - tx.created_at).num_milliseconds().max(0);
-                    self.ledger
-                        .mark_success(&tx.id, &operator_transaction_id, now, ms)
-                        .await?;
+                    let outcome = FinalOutcome::Delivered {
+                        operator_transaction_id,
+                    };
+                    self.service.settle(tx, outcome, 0).await?;
                     report.succeeded += 1;
-                    tracing::info!(transaction_id = %tx.id, "reconciled: SUCCESS");
+                    tracing::info!(transaction_id = %id, "reconciled: SUCCESS");
                 }
                 ProviderStatus::Failed { reason } => {
-                    self.ledger.refund_and_fail(&tx, &reason, now).await?;
+                    tracing::info!(transaction_id = %id, %reason, "reconciled: FAILED, refunding");
+                    let outcome = FinalOutcome::NotDelivered { reason };
+                    self.service.settle(tx, outcome, 0).await?;
                     report.refunded += 1;
-                    tracing::info!(transaction_id = %tx.id, %reason, "reconciled: FAILED, refunded");
                 }
                 ProviderStatus::NotFound => {
-                    self.ledger
-                        .refund_and_fail(&tx, "Top-up never reached the provider", now)
-                        .await?;
+                    let outcome = FinalOutcome::NotDelivered {
+                        reason: "Top-up never reached the provider".into(),
+                    };
+                    self.service.settle(tx, outcome, 0).await?;
                     report.refunded += 1;
-                    tracing::info!(transaction_id = %tx.id, "reconciled: never sent, refunded");
+                    tracing::info!(transaction_id = %id, "reconciled: never sent, refunded");
                 }
                 ProviderStatus::Processing | ProviderStatus::Unavailable { .. } => {
-                    self.work.touch_processing(&tx.id, now).await?;
+                    self.work.touch_processing(&id, now).await?;
                     report.still_processing += 1;
-                    if now - tx.created_at > self.stuck_after {
+                    if now - created_at > self.stuck_after {
                         report.stuck += 1;
-                        tracing::error!(transaction_id = %tx.id, "transaction stuck; needs a human");
+                        tracing::error!(transaction_id = %id, "transaction stuck; needs a human");
                     }
                 }
             }
