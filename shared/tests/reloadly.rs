@@ -8,7 +8,7 @@ use relier::adapters::reloadly::{
 use relier::adapters::select::provider_from_lookup;
 use relier::config::ProviderConfigError;
 use relier::domain::{MxnAmount, Phone, TransactionId};
-use relier::ports::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
+use relier::ports::{FxFeed, ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -848,6 +848,28 @@ async fn account_balance_is_parsed() {
     assert_eq!(
         provider(&server).account_balance().await.unwrap(),
         (dec!(1234.56), "USD".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn the_rate_feed_reports_the_provider_balance_for_the_metric() {
+    // GIVEN Reloadly answering the account balance
+    let server = MockServer::start().await;
+    mount_token(&server, 1).await;
+    Mock::given(method("GET"))
+        .and(path("/accounts/balance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "balance": 1234.56, "currencyCode": "USD"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // WHEN fx-refresh asks its feed for the provider balance (the ProviderBalance metric)
+    let feed: &dyn FxFeed = &provider(&server);
+    // THEN the Reloadly feed reports it
+    assert_eq!(
+        feed.provider_balance().await,
+        Some((dec!(1234.56), "USD".to_owned()))
     );
 }
 

@@ -224,10 +224,7 @@ pub(super) fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> 
         exchange_rate: get_dec(item, "exchange_rate")?,
         commission: opt_dec(item, "commission_rate")?.unwrap_or_default(),
         status: TxStatus::parse(&get_s(item, "status")?).ok_or_else(|| corrupt("status"))?,
-        kind: match get_s(item, "kind")?.as_str() {
-            "ASYNC" => TxKind::Async,
-            _ => TxKind::Sync,
-        },
+        kind: TxKind::parse(&get_s(item, "kind")?).ok_or_else(|| corrupt("kind"))?,
         reference: opt_s(item, "reference")?,
         idempotency_key: opt_s(item, "idempotency_key")?,
         provider: opt_s(item, "provider")?.unwrap_or_default(),
@@ -248,4 +245,56 @@ pub(super) fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> 
         balance_after: opt_dec(item, "balance_after")?.unwrap_or_default(),
         counters,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn transaction() -> Transaction {
+        let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        Transaction {
+            id: TransactionId::generate(),
+            customer_id: CustomerId::parse("HAZ_001").unwrap(),
+            phone: Phone::parse("5566374683").unwrap(),
+            amount_mxn: MxnAmount::parse(20).unwrap(),
+            amount_usd: Decimal::new(108, 2),
+            exchange_rate: Decimal::new(1852, 2),
+            commission: Decimal::ZERO,
+            status: TxStatus::Pending,
+            kind: TxKind::Async,
+            reference: Some("R1".into()),
+            idempotency_key: Some("REF#R1".into()),
+            provider: "sandbox".into(),
+            operator_transaction_id: None,
+            failure_reason: None,
+            created_at: at,
+            updated_at: at,
+            queued_at: Some(at),
+            processed_at: None,
+            response_time_ms: None,
+            attempts: 0,
+            balance_before: Decimal::from(10),
+            balance_after: Decimal::new(892, 2),
+            counters: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_transaction_round_trips() {
+        let tx = transaction();
+        assert_eq!(parse_transaction(&transaction_item(&tx)).unwrap(), tx);
+    }
+
+    #[test]
+    fn an_unknown_transaction_kind_is_corrupt_not_sync() {
+        // GIVEN a stored record whose kind is neither SYNC nor ASYNC
+        let mut item = transaction_item(&transaction());
+        item.insert("kind".into(), s("BATCH"));
+        // WHEN it is read back
+        let parsed = parse_transaction(&item);
+        // THEN it is an error, as an unknown status is
+        assert!(matches!(parsed, Err(StoreError::Corrupt(_))), "{parsed:?}");
+    }
 }

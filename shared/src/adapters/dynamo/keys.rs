@@ -12,7 +12,9 @@ use std::collections::HashMap;
 //   LEDGER#{customer}             SEQ#{version:012}   one line per balance change
 //   DAILY#{customer}#{yyyy-mm-dd} CUSTOMER | PHONE#{phone}   daily MXN counters (TTL)
 //   IDEM#{customer}#{key}         IDEM                idempotency claim -> transaction id
+//   RATE#{customer}#{yyyy-mm-ddThh:mm} MINUTE         accepted top-ups this UTC minute (TTL)
 //   FX#USD_MXN                    CURRENT             the exchange rate
+// Transactions table: id = the transaction id (GSI `open-by-updated` on open_status).
 // ---------------------------------------------------------------------------------------------
 
 pub(super) fn account_pk(customer: &str) -> String {
@@ -68,4 +70,51 @@ pub(super) fn minute_key(customer: &str, now: DateTime<Utc>) -> Item {
 /// The minute counter outlives its minute by a little, then DynamoDB's TTL removes it.
 pub(super) fn minute_expiry(now: DateTime<Utc>) -> i64 {
     (now + Duration::minutes(5)).timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The layout comment at the top of this file.
+    fn layout_comment() -> String {
+        include_str!("keys.rs")
+            .lines()
+            .skip_while(|l| !l.starts_with("// Key layout"))
+            .take_while(|l| l.starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_layout_comment_names_every_item_the_store_writes() {
+        let now = Utc::now();
+        let phone = Phone::parse("5566374683").unwrap();
+        let first = |item: Item| match &item["pk"] {
+            aws_sdk_dynamodb::types::AttributeValue::S(pk) => {
+                pk.split('#').next().unwrap().to_owned()
+            }
+            _ => unreachable!(),
+        };
+        let prefixes = [
+            account_pk("C").split('#').next().unwrap().to_owned(),
+            first(ledger_key("C", 1)),
+            counter_key("C", LimitScope::Phone, &phone, now)
+                .pk
+                .split('#')
+                .next()
+                .unwrap()
+                .to_owned(),
+            idem_pk("C", "K").split('#').next().unwrap().to_owned(),
+            RATE_PK.split('#').next().unwrap().to_owned(),
+            first(minute_key("C", now)),
+        ];
+        let comment = layout_comment();
+        for prefix in prefixes {
+            assert!(
+                comment.contains(&format!("//   {prefix}#")),
+                "the key-layout comment does not describe {prefix}#…:\n{comment}"
+            );
+        }
+    }
 }

@@ -50,13 +50,13 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// This account's in-process lock. Locks nobody holds or waits for are pruned here, so
+    /// a warm instance keeps only the locks in use (not one per customer it ever served).
     fn account_lock(&self, customer: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.account_locks
-            .lock()
-            .expect("account lock map")
-            .entry(customer.to_owned())
-            .or_default()
-            .clone()
+        let mut locks = self.account_locks.lock().expect("account lock map");
+        // Only the map holds an unused lock; a holder or a waiter holds a clone.
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        locks.entry(customer.to_owned()).or_default().clone()
     }
 
     pub fn new(
@@ -155,5 +155,47 @@ impl Ledger for DynamoStore {
         now: DateTime<Utc>,
     ) -> Result<RefundOutcome, StoreError> {
         self.commit_refund(transaction, reason, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offline_store() -> DynamoStore {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .build();
+        DynamoStore::new(Client::from_conf(config), "accounts", "transactions")
+    }
+
+    #[test]
+    fn the_per_account_lock_map_does_not_grow_with_every_customer() {
+        // GIVEN a warm store
+        let store = offline_store();
+        // WHEN 10,000 different customers each take and release their account lock
+        for i in 0..10_000 {
+            let lock = store.account_lock(&format!("CUSTOMER_{i}"));
+            drop(lock);
+        }
+        // THEN released locks are pruned: the map holds only locks in use
+        let held = store.account_lock("HELD");
+        assert!(store.account_locks.lock().unwrap().len() <= 2);
+        drop(held);
+    }
+
+    #[test]
+    fn a_lock_in_use_is_never_pruned() {
+        // GIVEN a lock someone holds
+        let store = offline_store();
+        let first = store.account_lock("HAZ_001");
+        // WHEN other customers come and go
+        for i in 0..100 {
+            drop(store.account_lock(&format!("OTHER_{i}")));
+        }
+        // THEN the same account still gets the same lock (so it still serializes)
+        let second = store.account_lock("HAZ_001");
+        assert!(Arc::ptr_eq(&first, &second));
     }
 }

@@ -259,6 +259,17 @@ impl FxFeed for ReloadlyProvider {
             .await
             .map_err(|e| e.to_string())
     }
+    /// Our prepaid balance with Reloadly: fx-refresh reports it as the `ProviderBalance`
+    /// metric (README decision 17). A failed lookup only skips the metric.
+    async fn provider_balance(&self) -> Option<(Decimal, String)> {
+        match self.account_balance().await {
+            Ok(balance) => Some(balance),
+            Err(e) => {
+                tracing::warn!(error = %e, "provider balance unavailable; metric skipped");
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]
