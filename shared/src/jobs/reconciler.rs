@@ -65,11 +65,13 @@ impl Reconciler<'_> {
                 amount: tx.amount_mxn,
             };
             let (id, created_at) = (tx.id.clone(), tx.created_at);
-            match self.service.provider.status(&request).await {
+            let (provider, status) = self.service.provider.status_via(&request).await;
+            match status {
                 ProviderStatus::Successful {
                     operator_transaction_id,
                 } => {
                     let outcome = FinalOutcome::Delivered {
+                        provider,
                         operator_transaction_id,
                     };
                     self.service.settle(tx, outcome, 0).await?;

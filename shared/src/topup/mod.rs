@@ -40,8 +40,11 @@ pub enum Accepted {
 /// A final outcome, known from the provider's answer to a send or to a status lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FinalOutcome {
-    /// The provider delivered the top-up.
-    Delivered { operator_transaction_id: String },
+    /// `provider` delivered the top-up (for a failover chain: the member that did).
+    Delivered {
+        provider: String,
+        operator_transaction_id: String,
+    },
     /// Definitely not delivered (failed, refunded upstream, or never received): refund.
     NotDelivered { reason: String },
 }
@@ -195,12 +198,13 @@ impl TopupService {
             phone: tx.phone.clone(),
             amount: tx.amount_mxn,
         };
-        let outcome = self.provider.send_topup(&request).await;
+        let (provider, outcome) = self.provider.send_via(&request).await;
         let elapsed_ms = started.elapsed().as_millis() as i64;
         let settlement = match outcome {
             TopupOutcome::Success {
                 operator_transaction_id,
             } => FinalOutcome::Delivered {
+                provider,
                 operator_transaction_id,
             },
             TopupOutcome::Failed { reason } => {
@@ -237,13 +241,15 @@ impl TopupService {
         let total_ms = (now - tx.created_at).num_milliseconds().max(elapsed_ms);
         match outcome {
             FinalOutcome::Delivered {
+                provider,
                 operator_transaction_id,
             } => {
                 if self
                     .ledger
-                    .mark_success(&tx.id, &operator_transaction_id, now, total_ms)
+                    .mark_success(&tx.id, &provider, &operator_transaction_id, now, total_ms)
                     .await?
                 {
+                    tx.provider = provider;
                     tx.status = TxStatus::Success;
                     tx.operator_transaction_id = Some(operator_transaction_id);
                     tx.processed_at = Some(now);

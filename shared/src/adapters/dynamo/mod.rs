@@ -140,12 +140,19 @@ impl Ledger for DynamoStore {
     async fn mark_success(
         &self,
         id: &TransactionId,
+        provider: &str,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
     ) -> Result<bool, StoreError> {
-        self.commit_success(id, operator_transaction_id, processed_at, response_time_ms)
-            .await
+        self.commit_success(
+            id,
+            provider,
+            operator_transaction_id,
+            processed_at,
+            response_time_ms,
+        )
+        .await
     }
 
     async fn refund_and_fail(

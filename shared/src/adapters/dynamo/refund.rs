@@ -20,6 +20,7 @@ impl DynamoStore {
     pub(super) async fn commit_success(
         &self,
         id: &TransactionId,
+        provider: &str,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
@@ -32,7 +33,8 @@ impl DynamoStore {
             .set_key(Some(tx_key(id)))
             .update_expression(
                 "SET #st = :success, operator_transaction_id = :op, processed_at = :at, \
-                 updated_at = :at, response_time_ms = :ms REMOVE open_status, lease_until",
+                 updated_at = :at, response_time_ms = :ms, provider = :provider \
+                 REMOVE open_status, lease_until",
             )
             .condition_expression("#st IN (:pending, :processing)")
             .expression_attribute_names("#st", "status")
@@ -40,6 +42,7 @@ impl DynamoStore {
             .expression_attribute_values(":pending", s("PENDING"))
             .expression_attribute_values(":processing", s("PROCESSING"))
             .expression_attribute_values(":op", s(operator_transaction_id))
+            .expression_attribute_values(":provider", s(provider))
             .expression_attribute_values(":at", ts(processed_at))
             .expression_attribute_values(":ms", AttributeValue::N(response_time_ms.to_string()))
             .send()
