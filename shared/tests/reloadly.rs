@@ -1051,16 +1051,22 @@ fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 async fn select(
     map: &HashMap<String, String>,
 ) -> Result<Arc<dyn TopupProvider>, ProviderConfigError> {
-    provider_from_lookup(|k| map.get(k).cloned()).await
+    // MODE is parsed once, by config.rs; here: SANDBOX or anything else.
+    let mode = match map.get("MODE").map(String::as_str) {
+        Some("SANDBOX") => relier::config::Mode::Sandbox,
+        _ => relier::config::Mode::Production,
+    };
+    provider_from_lookup(mode, |k| map.get(k).cloned()).await
 }
 
 #[test]
 fn selection_futures_are_send() {
     fn assert_send<T: Send>(_: &T) {}
     // Compile-time only: Lambda mains may spawn these.
-    let f = relier::adapters::select::provider_from_env();
+    let none = |_: &str| None;
+    let f = relier::adapters::select::provider_from_lookup(relier::config::Mode::Sandbox, none);
     assert_send(&f);
-    let g = relier::adapters::select::reloadly_from_env();
+    let g = relier::adapters::select::reloadly_from_lookup(none);
     assert_send(&g);
 }
 

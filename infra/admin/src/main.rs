@@ -30,7 +30,10 @@ async fn main() -> anyhow::Result<()> {
                 config.accounts_table, config.transactions_table
             );
             if let Some(url) = &config.queue_url {
-                let dlq = std::env::var("TOPUP_DLQ_URL").unwrap_or_else(|_| format!("{url}-dlq"));
+                let dlq = config
+                    .dlq_url
+                    .clone()
+                    .unwrap_or_else(|| format!("{url}-dlq"));
                 let sqs = aws_sdk_sqs::Client::new(&sdk);
                 let created = relier::adapters::sqs::create_queues(
                     &sqs,

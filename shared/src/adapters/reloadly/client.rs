@@ -64,11 +64,6 @@ impl ReloadlyProvider {
         })
     }
 
-    /// [`ReloadlyConfig::from_env`] + [`ReloadlyProvider::new`].
-    pub async fn from_env() -> Result<Self, ProviderConfigError> {
-        Self::new(ReloadlyConfig::from_env().await?)
-    }
-
     pub(super) fn deadline(&self) -> Instant {
         Instant::now() + self.timeout
     }

@@ -83,7 +83,8 @@ impl fmt::Debug for ReloadlyCredentials {
 }
 
 /// Everything [`ReloadlyProvider::new`] needs. Build with [`ReloadlyConfig::new`] and adjust the
-/// public fields, or read it from the environment with [`ReloadlyConfig::from_env`].
+/// public fields, or read it from the settings `config.rs` collected with
+/// [`ReloadlyConfig::from_lookup`].
 #[derive(Debug, Clone)]
 pub struct ReloadlyConfig {
     pub credentials: ReloadlyCredentials,
@@ -114,11 +115,6 @@ impl ReloadlyConfig {
             operator_cache_ttl: DEFAULT_OPERATOR_CACHE_TTL,
             operator_cache_capacity: DEFAULT_OPERATOR_CACHE_CAPACITY,
         }
-    }
-
-    /// Reads the process environment; see [`ReloadlyConfig::from_lookup`].
-    pub async fn from_env() -> Result<Self, ProviderConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok()).await
     }
 
     /// Reads configuration through `lookup` (tests pass a map instead of mutating the env):
