@@ -154,12 +154,14 @@ async fn main() {
     let clock = relier::adapters::clock::ManualClock::new(
         chrono::Utc::now() + chrono::Duration::minutes(10),
     );
+    let later = TopupService {
+        clock: std::sync::Arc::new(clock),
+        ..TopupService::clone(&service)
+    };
     let report = relier::jobs::reconciler::Reconciler {
         work: store.as_ref(),
-        ledger: store.as_ref(),
         queue: queue.as_ref(),
-        provider: service.provider.as_ref(),
-        clock: &clock,
+        service: &later,
         pending_grace: chrono::Duration::seconds(60),
         processing_lease: chrono::Duration::seconds(300),
         stuck_after: chrono::Duration::hours(1),

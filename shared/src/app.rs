@@ -3,11 +3,11 @@
 
 use crate::adapters::clock::SystemClock;
 use crate::adapters::dynamo::DynamoStore;
-use crate::adapters::select::{provider_from_env, reloadly_from_env};
+use crate::adapters::select::{provider_from_lookup, reloadly_from_lookup};
 use crate::adapters::sqs::SqsQueue;
 use crate::api::distributor::TokenIssuer;
 use crate::api::health::{probe, HealthProbes};
-use crate::config::{aws_sdk_config, AppConfig, ConfigError, Mode};
+use crate::config::{aws_sdk_config, AppConfig, ConfigError, JwtSecret, Mode};
 use crate::domain::FxRate;
 use crate::jobs::fx_refresh::FixedFeed;
 use crate::jobs::reconciler::Reconciler;
@@ -74,7 +74,8 @@ impl App {
             ledger: self.store.clone(),
             transactions: self.store.clone(),
             rates: self.rate_source(),
-            provider: provider_from_env().await?,
+            provider: provider_from_lookup(self.config.mode, |k| self.config.provider_setting(k))
+                .await?,
             clock: self.clock.clone(),
         })
     }
@@ -106,18 +107,19 @@ impl App {
     /// The distributor JWT signer: `DISTRIBUTOR_JWT_SECRET_ID` (Secrets Manager, read with the
     /// SDK once per cold start, [`crate::adapters::secrets`]) in AWS, or `DISTRIBUTOR_JWT_SECRET` locally.
     pub async fn token_issuer(&self) -> Result<TokenIssuer, BoxError> {
-        let secret = match std::env::var("DISTRIBUTOR_JWT_SECRET_ID")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            Some(id) => {
+        let secret = match &self.config.jwt_secret {
+            Some(JwtSecret::SecretId(id)) => {
                 crate::adapters::secrets::SecretsManager::from_env()
                     .await
-                    .secret_string(&id)
+                    .secret_string(id)
                     .await?
             }
-            None => std::env::var("DISTRIBUTOR_JWT_SECRET")
-                .map_err(|_| "DISTRIBUTOR_JWT_SECRET or DISTRIBUTOR_JWT_SECRET_ID is required")?,
+            Some(JwtSecret::Value(v)) => v.clone(),
+            None => {
+                return Err(
+                    "DISTRIBUTOR_JWT_SECRET or DISTRIBUTOR_JWT_SECRET_ID is required".into(),
+                )
+            }
         };
         Ok(TokenIssuer::new(secret.trim().as_bytes())?)
     }
@@ -135,10 +137,8 @@ impl App {
         };
         Ok(Reconciler {
             work: self.store.as_ref(),
-            ledger: self.store.as_ref(),
             queue,
-            provider: service.provider.as_ref(),
-            clock: self.clock.as_ref(),
+            service,
             pending_grace: d(self.config.pending_grace)?,
             processing_lease: d(self.config.processing_lease)?,
             stuck_after: d(self.config.stuck_after)?,
@@ -149,12 +149,9 @@ impl App {
     /// `TOPUP_PROVIDER` includes reloadly: Reloadly's fx-rate; sandbox: `SANDBOX_FX_RATE`
     /// (default 18.52).
     pub async fn fx_feed(&self) -> Result<Box<dyn FxFeed>, BoxError> {
-        let provider = std::env::var("TOPUP_PROVIDER").unwrap_or_default();
-        if provider
-            .split(',')
-            .any(|p| p.trim().eq_ignore_ascii_case("reloadly"))
-        {
-            return Ok(Box::new(reloadly_from_env().await?));
+        if self.config.uses_reloadly() {
+            let reloadly = reloadly_from_lookup(|k| self.config.provider_setting(k)).await?;
+            return Ok(Box::new(reloadly));
         }
         if self.config.mode != Mode::Sandbox {
             return Err("fx-refresh needs TOPUP_PROVIDER=reloadly outside sandbox mode".into());
@@ -164,20 +161,5 @@ impl App {
                 .sandbox_fx_rate
                 .unwrap_or_else(|| Decimal::new(1852, 2)),
         )))
-    }
-
-    /// `FX_SPREAD_PERCENT` (default 0): the margin taken off the provider's rate.
-    pub fn fx_spread(&self) -> Result<Decimal, ConfigError> {
-        use std::str::FromStr;
-        match std::env::var("FX_SPREAD_PERCENT") {
-            Err(_) => Ok(Decimal::ZERO),
-            Ok(v) if v.trim().is_empty() => Ok(Decimal::ZERO),
-            Ok(v) => Decimal::from_str(v.trim())
-                .ok()
-                .filter(|d| *d >= Decimal::ZERO && *d < Decimal::from(20))
-                .ok_or_else(|| {
-                    ConfigError("FX_SPREAD_PERCENT must be a decimal in [0, 20)".into())
-                }),
-        }
     }
 }

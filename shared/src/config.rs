@@ -1,8 +1,45 @@
-//! Configuration from the environment (names documented in the README and template.yaml).
+//! Configuration: the ONLY module that reads environment variables. Every variable is read
+//! and parsed once, here, at cold start (names documented in the README and template.yaml);
+//! the provider settings are handed to the provider builder as a snapshot.
 
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// The variables the upstream provider is built from (see `adapters::select`).
+const PROVIDER_SETTINGS: &[&str] = &[
+    "TOPUP_PROVIDER",
+    "SANDBOX_LATENCY_MS",
+    "RELOADLY_ENV",
+    "RELOADLY_SECRET_ID",
+    "RELOADLY_CLIENT_ID",
+    "RELOADLY_CLIENT_SECRET",
+    "RELOADLY_AUTH_URL",
+    "RELOADLY_API_URL",
+    "RELOADLY_TIMEOUT_MS",
+    "RELOADLY_CONNECT_TIMEOUT_MS",
+    "RELOADLY_OPERATOR_CACHE_TTL_SECS",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+];
+
+/// Where the distributor API's JWT key comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum JwtSecret {
+    /// `DISTRIBUTOR_JWT_SECRET_ID`: a Secrets Manager id, read with the SDK at cold start.
+    SecretId(String),
+    /// `DISTRIBUTOR_JWT_SECRET`: the key itself (local only).
+    Value(String),
+}
+
+impl std::fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JwtSecret::SecretId(id) => f.debug_tuple("SecretId").field(id).finish(),
+            JwtSecret::Value(_) => f.write_str("Value(<redacted>)"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -54,6 +91,14 @@ pub struct AppConfig {
     pub processing_lease: Duration,
     /// Open for longer than this: alert metric, left for a human.
     pub stuck_after: Duration,
+    /// `TOPUP_DLQ_URL` (for `relier-admin setup`; default: the queue URL + `-dlq`).
+    pub dlq_url: Option<String>,
+    /// `FX_SPREAD_PERCENT`: the margin fx-refresh takes off the provider's rate, in [0, 20).
+    pub fx_spread_percent: Decimal,
+    /// The distributor JWT key's source, if configured.
+    pub jwt_secret: Option<JwtSecret>,
+    /// The provider settings, read once (see [`PROVIDER_SETTINGS`]).
+    pub provider_settings: HashMap<String, String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -108,7 +153,42 @@ impl AppConfig {
             pending_grace: secs("PENDING_GRACE_SECS", 60)?,
             processing_lease: secs("PROCESSING_LEASE_SECS", 300)?,
             stuck_after: secs("STUCK_AFTER_SECS", 3600)?,
+            dlq_url: var("TOPUP_DLQ_URL"),
+            fx_spread_percent: match var("FX_SPREAD_PERCENT") {
+                None => Decimal::ZERO,
+                Some(v) => Decimal::from_str(v.trim())
+                    .ok()
+                    .filter(|d| *d >= Decimal::ZERO && *d < Decimal::from(20))
+                    .ok_or_else(|| {
+                        ConfigError("FX_SPREAD_PERCENT must be a decimal in [0, 20)".into())
+                    })?,
+            },
+            jwt_secret: match (
+                var("DISTRIBUTOR_JWT_SECRET_ID"),
+                std::env::var("DISTRIBUTOR_JWT_SECRET").ok(),
+            ) {
+                (Some(id), _) => Some(JwtSecret::SecretId(id)),
+                (None, Some(value)) => Some(JwtSecret::Value(value)),
+                (None, None) => None,
+            },
+            provider_settings: PROVIDER_SETTINGS
+                .iter()
+                .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
+                .collect(),
         })
+    }
+
+    /// A provider setting as read at cold start.
+    pub fn provider_setting(&self, name: &str) -> Option<String> {
+        self.provider_settings.get(name).cloned()
+    }
+
+    /// Does `TOPUP_PROVIDER` name Reloadly (alone or in a chain)?
+    pub fn uses_reloadly(&self) -> bool {
+        self.provider_setting("TOPUP_PROVIDER")
+            .unwrap_or_default()
+            .split(',')
+            .any(|p| p.trim().eq_ignore_ascii_case("reloadly"))
     }
 }
 

@@ -97,10 +97,12 @@ pub trait Ledger: Send + Sync {
         request: DebitRequest,
     ) -> Result<DebitOutcome, StoreError>;
 
-    /// PENDING/PROCESSING -> SUCCESS. Returns false if the record was already final.
+    /// PENDING/PROCESSING -> SUCCESS, recording the provider that delivered. Returns false
+    /// if the record was already final.
     async fn mark_success(
         &self,
         id: &TransactionId,
+        provider: &str,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
@@ -258,4 +260,13 @@ pub trait TopupProvider: Send + Sync {
     async fn send_topup(&self, request: &TopupRequest) -> TopupOutcome;
     /// Ask for the status of a top-up we may have sent, by our transaction id.
     async fn status(&self, request: &TopupRequest) -> ProviderStatus;
+    /// [`Self::send_topup`], with the name of the provider that answered (a failover chain
+    /// names the member that delivered; it is what the transaction records).
+    async fn send_via(&self, request: &TopupRequest) -> (String, TopupOutcome) {
+        (self.name().to_owned(), self.send_topup(request).await)
+    }
+    /// [`Self::status`], with the name of the provider that answered.
+    async fn status_via(&self, request: &TopupRequest) -> (String, ProviderStatus) {
+        (self.name().to_owned(), self.status(request).await)
+    }
 }

@@ -75,13 +75,12 @@ impl Env {
         receive_event(&self.sqs, &self.queue_url).await
     }
 
-    fn reconciler<'a>(&'a self, provider: &'a dyn TopupProvider) -> Reconciler<'a> {
+    /// A reconciler settling through `service` (whose provider it asks).
+    fn reconciler<'a>(&'a self, service: &'a TopupService) -> Reconciler<'a> {
         Reconciler {
             work: self.store.as_ref(),
-            ledger: self.store.as_ref(),
             queue: &self.queue,
-            provider,
-            clock: self.clock.as_ref(),
+            service,
             pending_grace: Duration::seconds(60),
             processing_lease: Duration::seconds(300),
             stuck_after: Duration::hours(1),
@@ -416,12 +415,12 @@ async fn every_crash_window_is_recovered_by_the_reconciler() {
     let sends_before = env.provider.sends();
 
     // Nothing is touched before the grace period / lease.
-    let report = env.reconciler(env.provider.as_ref()).run().await.unwrap();
+    let report = env.reconciler(&env.service).run().await.unwrap();
     assert_eq!(report, ReconcileReport::default());
 
     // After the grace period the lost message is re-enqueued and the worker delivers it.
     env.clock.advance(Duration::seconds(90));
-    let report = env.reconciler(env.provider.as_ref()).run().await.unwrap();
+    let report = env.reconciler(&env.service).run().await.unwrap();
     assert_eq!(report.requeued, 1);
     let resp = worker::handle_batch(env.receive().await, env.store.as_ref(), &env.service).await;
     assert!(resp.batch_item_failures.is_empty());
@@ -429,7 +428,7 @@ async fn every_crash_window_is_recovered_by_the_reconciler() {
 
     // After the lease, PROCESSING records are settled by asking the provider: never resent.
     env.clock.advance(Duration::seconds(400));
-    let report = env.reconciler(env.provider.as_ref()).run().await.unwrap();
+    let report = env.reconciler(&env.service).run().await.unwrap();
     assert_eq!(report.succeeded, 2, "{report:?}");
     assert_eq!(report.refunded, 2, "{report:?}");
     assert_eq!(
@@ -468,7 +467,7 @@ async fn every_crash_window_is_recovered_by_the_reconciler() {
     // a second run finds nothing to do
     env.clock.advance(Duration::seconds(400));
     assert_eq!(
-        env.reconciler(env.provider.as_ref()).run().await.unwrap(),
+        env.reconciler(&env.service).run().await.unwrap(),
         ReconcileReport::default()
     );
 }
@@ -501,12 +500,13 @@ async fn a_transaction_stuck_for_hours_is_flagged_and_left_for_a_human() {
     .await;
     let id = body["transaction"]["id"].as_str().unwrap().to_owned();
     worker::handle_batch(env.receive().await, env.store.as_ref(), &env.service).await;
-    let provider = ForeverProcessing(RecordingProvider::default());
+    let provider = Arc::new(ForeverProcessing(RecordingProvider::default()));
+    let svc = service_with(&env.store, provider, "18.52", env.clock.clone());
     env.clock.advance(Duration::minutes(10));
-    let report = env.reconciler(&provider).run().await.unwrap();
+    let report = env.reconciler(&svc).run().await.unwrap();
     assert_eq!((report.still_processing, report.stuck), (1, 0));
     env.clock.advance(Duration::hours(2));
-    let report = env.reconciler(&provider).run().await.unwrap();
+    let report = env.reconciler(&svc).run().await.unwrap();
     assert_eq!((report.still_processing, report.stuck), (1, 1));
     assert_eq!(env.status(&id).await, TxStatus::Processing);
     assert_eq!(balance_of(&env.store, "HAZ_001").await, dec("9999.46"));

@@ -783,3 +783,59 @@ async fn accepted_topups_per_minute_are_limited_per_customer() {
     assert_eq!(balance_of(&store, "RATE_001").await, dec("97.84"));
     assert_ledger_ok(&store).await;
 }
+
+/// A provider that is down: every send is a definite failure, it knows no top-up.
+struct Down;
+
+#[async_trait::async_trait]
+impl relier::ports::TopupProvider for Down {
+    fn name(&self) -> &str {
+        "down"
+    }
+    async fn send_topup(
+        &self,
+        _request: &relier::ports::TopupRequest,
+    ) -> relier::ports::TopupOutcome {
+        relier::ports::TopupOutcome::Failed {
+            reason: "provider down".into(),
+        }
+    }
+    async fn status(
+        &self,
+        _request: &relier::ports::TopupRequest,
+    ) -> relier::ports::ProviderStatus {
+        relier::ports::ProviderStatus::NotFound
+    }
+}
+
+#[tokio::test]
+async fn a_failover_chain_records_the_provider_that_delivered() {
+    // GIVEN a chain whose first provider is down and whose second delivers
+    let store = store().await;
+    seed_partners(&store).await;
+    let chain = relier::adapters::failover::FailoverProvider::new(vec![
+        Box::new(Down),
+        Box::new(relier::adapters::sandbox::SandboxProvider::default()),
+    ]);
+    let svc = service_with(
+        &store,
+        std::sync::Arc::new(chain),
+        "18.52",
+        std::sync::Arc::new(relier::adapters::clock::SystemClock),
+    );
+    // WHEN a top-up goes through it
+    let (status, body) = topup(
+        &store,
+        &svc,
+        "HAZ_001",
+        HAZ_KEY,
+        r#"{"phone":"5500000000","amount":20}"#,
+    )
+    .await;
+    // THEN it succeeded and the record names the provider that delivered, not the chain
+    assert_eq!(status, 200, "{body}");
+    let id =
+        relier::domain::TransactionId::parse(body["transaction"]["id"].as_str().unwrap()).unwrap();
+    let tx = store.get_transaction(&id).await.unwrap().unwrap();
+    assert_eq!(tx.provider, "relier"); // the sandbox provider's name
+}

@@ -79,17 +79,22 @@ async fn three_unknown_outcomes() -> (Arc<DynamoStore>, Arc<ManualClock>, Vec<St
     (store, clock, ids)
 }
 
+fn service(
+    store: &Arc<DynamoStore>,
+    provider: &Arc<SlowStatus>,
+    clock: &Arc<ManualClock>,
+) -> relier::topup::TopupService {
+    service_with(store, provider.clone(), "18.52", clock.clone())
+}
+
 fn reconciler<'a>(
     store: &'a DynamoStore,
-    provider: &'a dyn TopupProvider,
-    clock: &'a ManualClock,
+    service: &'a relier::topup::TopupService,
 ) -> Reconciler<'a> {
     Reconciler {
         work: store,
-        ledger: store,
         queue: &NoQueue,
-        provider,
-        clock,
+        service,
         pending_grace: Duration::seconds(60),
         processing_lease: Duration::seconds(300),
         stuck_after: Duration::hours(1),
@@ -110,11 +115,11 @@ async fn status_of(store: &DynamoStore, id: &str) -> TxStatus {
 async fn a_hanging_provider_costs_one_bounded_call_per_transaction_not_the_whole_run() {
     let (store, clock, ids) = three_unknown_outcomes().await;
     // GIVEN a provider whose status calls hang far longer than the run may take
-    let provider = SlowStatus {
+    let provider = Arc::new(SlowStatus {
         inner: RecordingProvider::default(),
         delay: StdDuration::from_secs(30),
         asked: AtomicU32::new(0),
-    };
+    });
     let budget = Budget {
         deadline: Instant::now() + StdDuration::from_secs(5),
         per_call: StdDuration::from_millis(300),
@@ -123,10 +128,8 @@ async fn a_hanging_provider_costs_one_bounded_call_per_transaction_not_the_whole
     };
     // WHEN the reconciler runs
     let started = Instant::now();
-    let report = reconciler(&store, &provider, &clock)
-        .run_within(budget)
-        .await
-        .unwrap();
+    let svc = service(&store, &provider, &clock);
+    let report = reconciler(&store, &svc).run_within(budget).await.unwrap();
     // THEN each transaction got one bounded, concurrent question and was left PROCESSING
     assert_eq!(provider.asked.load(Ordering::SeqCst), 3);
     assert_eq!((report.still_processing, report.deferred), (3, 0));
@@ -144,11 +147,11 @@ async fn a_hanging_provider_costs_one_bounded_call_per_transaction_not_the_whole
 #[tokio::test]
 async fn work_that_does_not_fit_the_budget_is_left_for_the_next_run() {
     let (store, clock, ids) = three_unknown_outcomes().await;
-    let provider = SlowStatus {
+    let provider = Arc::new(SlowStatus {
         inner: RecordingProvider::default(),
         delay: StdDuration::from_millis(1),
         asked: AtomicU32::new(0),
-    };
+    });
     // GIVEN a run whose budget is already below one provider call plus its writes
     let budget = Budget {
         deadline: Instant::now() + StdDuration::from_millis(100),
@@ -157,10 +160,8 @@ async fn work_that_does_not_fit_the_budget_is_left_for_the_next_run() {
         write_reserve: StdDuration::from_secs(3),
     };
     // WHEN it runs
-    let report = reconciler(&store, &provider, &clock)
-        .run_within(budget)
-        .await
-        .unwrap();
+    let svc = service(&store, &provider, &clock);
+    let report = reconciler(&store, &svc).run_within(budget).await.unwrap();
     // THEN nothing is asked, everything is deferred, and nothing changed
     assert_eq!(provider.asked.load(Ordering::SeqCst), 0);
     assert_eq!(report.deferred, 3);

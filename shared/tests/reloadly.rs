@@ -8,7 +8,7 @@ use relier::adapters::reloadly::{
 use relier::adapters::select::provider_from_lookup;
 use relier::config::ProviderConfigError;
 use relier::domain::{MxnAmount, Phone, TransactionId};
-use relier::ports::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
+use relier::ports::{FxFeed, ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -852,6 +852,28 @@ async fn account_balance_is_parsed() {
 }
 
 #[tokio::test]
+async fn the_rate_feed_reports_the_provider_balance_for_the_metric() {
+    // GIVEN Reloadly answering the account balance
+    let server = MockServer::start().await;
+    mount_token(&server, 1).await;
+    Mock::given(method("GET"))
+        .and(path("/accounts/balance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "balance": 1234.56, "currencyCode": "USD"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // WHEN fx-refresh asks its feed for the provider balance (the ProviderBalance metric)
+    let feed: &dyn FxFeed = &provider(&server);
+    // THEN the Reloadly feed reports it
+    assert_eq!(
+        feed.provider_balance().await,
+        Some((dec!(1234.56), "USD".to_owned()))
+    );
+}
+
+#[tokio::test]
 async fn fx_rate_for_a_given_operator() {
     let server = MockServer::start().await;
     mount_token(&server, 1).await;
@@ -1029,16 +1051,22 @@ fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 async fn select(
     map: &HashMap<String, String>,
 ) -> Result<Arc<dyn TopupProvider>, ProviderConfigError> {
-    provider_from_lookup(|k| map.get(k).cloned()).await
+    // MODE is parsed once, by config.rs; here: SANDBOX or anything else.
+    let mode = match map.get("MODE").map(String::as_str) {
+        Some("SANDBOX") => relier::config::Mode::Sandbox,
+        _ => relier::config::Mode::Production,
+    };
+    provider_from_lookup(mode, |k| map.get(k).cloned()).await
 }
 
 #[test]
 fn selection_futures_are_send() {
     fn assert_send<T: Send>(_: &T) {}
     // Compile-time only: Lambda mains may spawn these.
-    let f = relier::adapters::select::provider_from_env();
+    let none = |_: &str| None;
+    let f = relier::adapters::select::provider_from_lookup(relier::config::Mode::Sandbox, none);
     assert_send(&f);
-    let g = relier::adapters::select::reloadly_from_env();
+    let g = relier::adapters::select::reloadly_from_lookup(none);
     assert_send(&g);
 }
 

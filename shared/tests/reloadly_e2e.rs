@@ -94,9 +94,11 @@ async fn reloadly(server: &MockServer) -> Arc<dyn relier::ports::TopupProvider> 
         ("RELOADLY_CLIENT_SECRET", "secret".to_owned()),
         ("RELOADLY_TIMEOUT_MS", "5000".to_owned()),
     ]);
-    provider_from_lookup(move |name| settings.get(name).cloned())
-        .await
-        .unwrap()
+    provider_from_lookup(relier::config::Mode::Production, move |name| {
+        settings.get(name).cloned()
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let app = App::from_env().await?;
     let feed = app.fx_feed().await?;
-    let spread = app.fx_spread()?;
+    let spread = app.config.fx_spread_percent;
     let (feed, store, clock) = (feed.as_ref(), app.store.as_ref(), app.clock.as_ref());
     run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {

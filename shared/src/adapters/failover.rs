@@ -29,12 +29,23 @@ impl TopupProvider for FailoverProvider {
     }
 
     async fn send_topup(&self, request: &TopupRequest) -> TopupOutcome {
-        let mut last = TopupOutcome::Failed {
-            reason: "no provider".into(),
-        };
+        self.send_via(request).await.1
+    }
+
+    async fn status(&self, request: &TopupRequest) -> ProviderStatus {
+        self.status_via(request).await.1
+    }
+
+    async fn send_via(&self, request: &TopupRequest) -> (String, TopupOutcome) {
+        let mut last = (
+            self.name.clone(),
+            TopupOutcome::Failed {
+                reason: "no provider".into(),
+            },
+        );
         for provider in &self.providers {
-            last = provider.send_topup(request).await;
-            match &last {
+            last = provider.send_via(request).await;
+            match &last.1 {
                 TopupOutcome::Failed { reason } => {
                     tracing::warn!(provider = provider.name(), %reason, "definite failure, trying next provider");
                 }
@@ -44,14 +55,14 @@ impl TopupProvider for FailoverProvider {
         last
     }
 
-    async fn status(&self, request: &TopupRequest) -> ProviderStatus {
+    async fn status_via(&self, request: &TopupRequest) -> (String, ProviderStatus) {
         // Whichever provider knows the id answers; NotFound from all means never received.
-        let mut answer = ProviderStatus::NotFound;
+        let mut answer = (self.name.clone(), ProviderStatus::NotFound);
         for provider in &self.providers {
-            match provider.status(request).await {
-                ProviderStatus::NotFound => continue,
-                ProviderStatus::Failed { reason } => {
-                    answer = ProviderStatus::Failed { reason };
+            match provider.status_via(request).await {
+                (_, ProviderStatus::NotFound) => continue,
+                (name, ProviderStatus::Failed { reason }) => {
+                    answer = (name, ProviderStatus::Failed { reason });
                     continue;
                 }
                 other => return other,

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod dynamo;
 pub mod failover;
+pub mod memory;
 pub mod reloadly;
 pub mod sandbox;
 pub mod secrets;

@@ -9,19 +9,16 @@
 use super::failover::FailoverProvider;
 use super::reloadly::{ReloadlyConfig, ReloadlyProvider};
 use super::sandbox::SandboxProvider;
-use crate::config::ProviderConfigError;
+use crate::config::{Mode, ProviderConfigError};
 use crate::ports::TopupProvider;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The provider configured in the process environment (`TOPUP_PROVIDER`, `MODE`, `RELOADLY_*`,
-/// `SANDBOX_LATENCY_MS`). Call once at cold start and share the `Arc`.
-pub async fn provider_from_env() -> Result<Arc<dyn TopupProvider>, ProviderConfigError> {
-    provider_from_lookup(|name| std::env::var(name).ok()).await
-}
-
-/// [`provider_from_env`] reading settings through `lookup` (tests pass a map).
+/// The provider the settings name (`TOPUP_PROVIDER`, `RELOADLY_*`, `SANDBOX_LATENCY_MS`, read
+/// once by `config.rs`; tests pass a map), in `mode` (parsed once, by `config.rs`). Call once
+/// at cold start and share the `Arc`.
 pub async fn provider_from_lookup<F>(
+    mode: Mode,
     lookup: F,
 ) -> Result<Arc<dyn TopupProvider>, ProviderConfigError>
 where
@@ -32,7 +29,7 @@ where
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let sandbox_mode = get("MODE").is_some_and(|m| m.eq_ignore_ascii_case("SANDBOX"));
+    let sandbox_mode = mode == Mode::Sandbox;
     let raw = match get("TOPUP_PROVIDER") {
         Some(v) => v,
         None if sandbox_mode => "sandbox".to_owned(),
@@ -97,8 +94,10 @@ where
     Ok(provider)
 }
 
-/// The Reloadly client alone (the fx-refresh function needs its extra methods), configured from
-/// the process environment; see [`ReloadlyConfig::from_lookup`] for the variables.
-pub async fn reloadly_from_env() -> Result<ReloadlyProvider, ProviderConfigError> {
-    ReloadlyProvider::new(ReloadlyConfig::from_env().await?)
+/// The Reloadly client alone (fx-refresh needs its extra methods), from the same settings.
+pub async fn reloadly_from_lookup<F>(lookup: F) -> Result<ReloadlyProvider, ProviderConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    ReloadlyProvider::new(ReloadlyConfig::from_lookup(lookup).await?)
 }

@@ -59,6 +59,14 @@ impl TxKind {
             TxKind::Async => "ASYNC",
         }
     }
+    /// Strict, like [`TxStatus::parse`]: anything else is not a kind we wrote.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "SYNC" => Some(Self::Sync),
+            "ASYNC" => Some(Self::Async),
+            _ => None,
+        }
+    }
 }
 
 /// A daily-limit counter the debit added to (and a refund takes back from).

@@ -10,9 +10,8 @@
 //! its absence (the `reconciler-heartbeat` alarm) means the reconciler did not run.
 
 use crate::domain::TxStatus;
-use crate::ports::{
-    Clock, Ledger, ProviderStatus, StoreError, TopupProvider, TopupQueue, TopupRequest, WorkStore,
-};
+use crate::ports::{ProviderStatus, StoreError, TopupQueue, TopupRequest, WorkStore};
+use crate::topup::{FinalOutcome, TopupService};
 use chrono::Duration;
 use futures::StreamExt;
 use serde::Serialize;
@@ -90,10 +89,9 @@ enum Checked {
 
 pub struct Reconciler<'a> {
     pub work: &'a dyn WorkStore,
-    pub ledger: &'a dyn Ledger,
     pub queue: &'a dyn TopupQueue,
-    pub provider: &'a dyn TopupProvider,
-    pub clock: &'a dyn Clock,
+    /// Its provider is asked for the status; its `settle` applies what the provider says.
+    pub service: &'a TopupService,
     pub pending_grace: Duration,
     pub processing_lease: Duration,
     pub stuck_after: Duration,
@@ -129,7 +127,7 @@ impl Reconciler<'_> {
         budget: &Budget,
         report: &mut ReconcileReport,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.service.clock.now();
 
         for tx in self
             .work
@@ -197,39 +195,50 @@ impl Reconciler<'_> {
             phone: tx.phone.clone(),
             amount: tx.amount_mxn,
         };
-        let status = tokio::time::timeout(budget.per_call, self.provider.status(&request))
-            .await
-            .unwrap_or_else(|_| ProviderStatus::Unavailable {
-                reason: format!("no status answer within {:?}", budget.per_call),
-            });
+        let (id, created_at) = (tx.id.clone(), tx.created_at);
+        let (provider, status) =
+            match tokio::time::timeout(budget.per_call, self.service.provider.status_via(&request))
+                .await
+            {
+                Ok(answer) => answer,
+                Err(_) => (
+                    String::new(),
+                    ProviderStatus::Unavailable {
+                        reason: format!("no status answer within {:?}", budget.per_call),
+                    },
+                ),
+            };
         match status {
             ProviderStatus::Successful {
                 operator_transaction_id,
             } => {
-                let ms = (now - tx.created_at).num_milliseconds().max(0);
-                self.ledger
-                    .mark_success(&tx.id, &operator_transaction_id, now, ms)
-                    .await?;
-                tracing::info!(transaction_id = %tx.id, "reconciled: SUCCESS");
+                let outcome = FinalOutcome::Delivered {
+                    provider,
+                    operator_transaction_id,
+                };
+                self.service.settle(tx, outcome, 0).await?;
+                tracing::info!(transaction_id = %id, "reconciled: SUCCESS");
                 Ok(Checked::Succeeded)
             }
             ProviderStatus::Failed { reason } => {
-                self.ledger.refund_and_fail(&tx, &reason, now).await?;
-                tracing::info!(transaction_id = %tx.id, %reason, "reconciled: FAILED, refunded");
+                tracing::info!(transaction_id = %id, %reason, "reconciled: FAILED, refunding");
+                let outcome = FinalOutcome::NotDelivered { reason };
+                self.service.settle(tx, outcome, 0).await?;
                 Ok(Checked::Refunded)
             }
             ProviderStatus::NotFound => {
-                self.ledger
-                    .refund_and_fail(&tx, "Top-up never reached the provider", now)
-                    .await?;
-                tracing::info!(transaction_id = %tx.id, "reconciled: never sent, refunded");
+                let outcome = FinalOutcome::NotDelivered {
+                    reason: "Top-up never reached the provider".into(),
+                };
+                self.service.settle(tx, outcome, 0).await?;
+                tracing::info!(transaction_id = %id, "reconciled: never sent, refunded");
                 Ok(Checked::Refunded)
             }
             ProviderStatus::Processing | ProviderStatus::Unavailable { .. } => {
-                self.work.touch_processing(&tx.id, now).await?;
-                let stuck = now - tx.created_at > self.stuck_after;
+                self.work.touch_processing(&id, now).await?;
+                let stuck = now - created_at > self.stuck_after;
                 if stuck {
-                    tracing::error!(transaction_id = %tx.id, "transaction stuck; needs a human");
+                    tracing::error!(transaction_id = %id, "transaction stuck; needs a human");
                 }
                 Ok(Checked::StillProcessing { stuck })
             }

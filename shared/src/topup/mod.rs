@@ -37,6 +37,18 @@ pub enum Accepted {
     Replay(Transaction),
 }
 
+/// A final outcome, known from the provider's answer to a send or to a status lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinalOutcome {
+    /// `provider` delivered the top-up (for a failover chain: the member that did).
+    Delivered {
+        provider: String,
+        operator_transaction_id: String,
+    },
+    /// Definitely not delivered (failed, refunded upstream, or never received): refund.
+    NotDelivered { reason: String },
+}
+
 /// What a finished attempt looks like to the caller.
 #[derive(Debug, Clone)]
 pub struct Finished {
@@ -45,6 +57,7 @@ pub struct Finished {
     pub balance_after_refund: Option<Decimal>,
 }
 
+#[derive(Clone)]
 pub struct TopupService {
     pub ledger: Arc<dyn Ledger>,
     pub transactions: Arc<dyn TransactionReader>,
@@ -178,26 +191,65 @@ impl TopupService {
     /// Send a claimed (PROCESSING) record upstream and finalize it:
     /// Success -> SUCCESS; Failed -> refund + FAILED (exactly once); Unknown -> left
     /// PROCESSING for the reconciler (never refunded or resent blindly).
-    pub async fn execute(&self, mut tx: Transaction) -> Result<Finished, StoreError> {
+    pub async fn execute(&self, tx: Transaction) -> Result<Finished, StoreError> {
         let started = Instant::now();
         let request = TopupRequest {
             transaction_id: tx.id.clone(),
             phone: tx.phone.clone(),
             amount: tx.amount_mxn,
         };
-        let outcome = self.provider.send_topup(&request).await;
-        let now = self.clock.now();
-        match outcome {
+        let (provider, outcome) = self.provider.send_via(&request).await;
+        let elapsed_ms = started.elapsed().as_millis() as i64;
+        let settlement = match outcome {
             TopupOutcome::Success {
                 operator_transaction_id,
+            } => FinalOutcome::Delivered {
+                provider,
+                operator_transaction_id,
+            },
+            TopupOutcome::Failed { reason } => {
+                tracing::warn!(transaction_id = %tx.id, %reason, "provider failed the top-up; refunding");
+                FinalOutcome::NotDelivered { reason }
+            }
+            TopupOutcome::Unknown { reason } => {
+                tracing::warn!(transaction_id = %tx.id, %reason, "provider outcome unknown; left PROCESSING for the reconciler");
+                return Ok(Finished {
+                    transaction: tx,
+                    balance_after_refund: None,
+                });
+            }
+        };
+        self.settle(tx, settlement, elapsed_ms).await
+    }
+
+    /// THE one place a final outcome is applied, for every path: the sync API and the worker
+    /// (through [`Self::execute`]) and the reconciler. Delivered -> SUCCESS (conditional on the
+    /// record still being open); NotDelivered -> refund + FAILED in one transaction, exactly
+    /// once. If someone else settled it first, the record is returned as it is now.
+    ///
+    /// Webhooks hook in here: the outbox event for this transition is written by the same
+    /// DynamoDB transaction as the status change (`Ledger::mark_success` /
+    /// `Ledger::refund_and_fail` take it as one more item), so an event exists if and only if
+    /// the outcome was applied, and a lost race writes none.
+    pub async fn settle(
+        &self,
+        mut tx: Transaction,
+        outcome: FinalOutcome,
+        elapsed_ms: i64,
+    ) -> Result<Finished, StoreError> {
+        let now = self.clock.now();
+        let total_ms = (now - tx.created_at).num_milliseconds().max(elapsed_ms);
+        match outcome {
+            FinalOutcome::Delivered {
+                provider,
+                operator_transaction_id,
             } => {
-                let elapsed = started.elapsed().as_millis() as i64;
-                let total_ms = (now - tx.created_at).num_milliseconds().max(elapsed);
                 if self
                     .ledger
-                    .mark_success(&tx.id, &operator_transaction_id, now, total_ms)
+                    .mark_success(&tx.id, &provider, &operator_transaction_id, now, total_ms)
                     .await?
                 {
+                    tx.provider = provider;
                     tx.status = TxStatus::Success;
                     tx.operator_transaction_id = Some(operator_transaction_id);
                     tx.processed_at = Some(now);
@@ -211,8 +263,7 @@ impl TopupService {
                     self.reload(tx).await
                 }
             }
-            TopupOutcome::Failed { reason } => {
-                tracing::warn!(transaction_id = %tx.id, %reason, "provider failed the top-up; refunding");
+            FinalOutcome::NotDelivered { reason } => {
                 match self.ledger.refund_and_fail(&tx, &reason, now).await? {
                     RefundOutcome::Refunded { balance_after } => {
                         tx.status = TxStatus::Failed;
@@ -227,13 +278,6 @@ impl TopupService {
                     }
                     RefundOutcome::AlreadyFinal(_) => self.reload(tx).await,
                 }
-            }
-            TopupOutcome::Unknown { reason } => {
-                tracing::warn!(transaction_id = %tx.id, %reason, "provider outcome unknown; left PROCESSING for the reconciler");
-                Ok(Finished {
-                    transaction: tx,
-                    balance_after_refund: None,
-                })
             }
         }
     }

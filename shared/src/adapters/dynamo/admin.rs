@@ -6,11 +6,16 @@
 //!   BALREF#{customer}#{ref}     BALREF           credit/adjustment reference claim
 //!   AUDIT#{customer or *}       {at}#{random}    append-only audit record
 
-use super::{
-    account_item, account_pk, backoff, classify, corrupt, failed, get_dec, get_s, ledger_item,
-    ledger_put_item, ledger_time, n, nu, opt_dec, opt_s, opt_time, parse_account, pk_sk, s, ts,
-    unavailable, Cancel, DynamoStore, Item, MAX_ATTEMPTS, RETRY_BUDGET,
+use super::codec::{
+    account_item, corrupt, get_dec, get_s, n, nu, opt_dec, opt_s, opt_time, parse_account, s, ts,
+    unavailable,
 };
+use super::keys::{account_pk, pk_sk};
+use super::parts::{
+    backoff, classify, failed, ledger_item, ledger_put_item, ledger_time, Cancel, MAX_ATTEMPTS,
+    RETRY_BUDGET,
+};
+use super::{DynamoStore, Item};
 use crate::adapters::dynamo::schema::{PARTNERS_INDEX, PARTNERS_INDEX_KEYS};
 use crate::domain::Account;
 use crate::domain::{CustomerId, TransactionId};

@@ -3,9 +3,9 @@
 //! are the hex-encoded index key of the last item returned, checked against the caller.
 
 use super::admin::{parse_reconcile_key, reconcile_key_pk};
-use super::{
-    corrupt, get_dec, get_s, opt_s, parse_transaction, pk_sk, s, ts, unavailable, DynamoStore, Item,
-};
+use super::codec::{corrupt, get_dec, get_s, opt_s, parse_transaction, s, ts, unavailable};
+use super::keys::pk_sk;
+use super::{DynamoStore, Item};
 use crate::adapters::dynamo::schema::{CUSTOMER_INDEX, LEDGER_INDEX, LEDGER_INDEX_KEYS};
 use crate::domain::{Account, LedgerEntry, Transaction};
 use crate::domain::{CustomerId, TransactionId};
@@ -281,7 +281,7 @@ impl ReportStore for DynamoStore {
                 }
                 request = got.unprocessed_keys().filter(|u| !u.is_empty()).cloned();
                 if request.is_some() {
-                    super::backoff(rounds).await;
+                    super::parts::backoff(rounds).await;
                 }
             }
         }
