@@ -6,7 +6,7 @@ SHELL := /bin/bash
 ENV := source infra/local/env.sh
 STACK := infra/local/stack.sh
 
-.PHONY: help install dev test lint fmt cfn-lint size ledger-check stack-up stack-down stack-status bench bench-http
+.PHONY: help install dev test lint fmt cfn-lint template-check size ledger-check stack-up stack-down stack-status bench bench-http
 
 RELEASE ?= 0
 N ?= 200
@@ -20,7 +20,7 @@ install: ## Install local tools into .tools/ (venv: moto, cargo-lambda, zig, cfn
 dev: ## Stack up + fixtures + API on 127.0.0.1:9000 (several instances per function) + SQS bridge; RELEASE=1 for release builds (Ctrl-C stops all)
 	@RELEASE=$(RELEASE) infra/local/dev.sh
 
-test: ## Stack up, fmt check, cfn-lint, clippy -D warnings, cargo test; stops the stack it started
+test: ## Stack up, fmt check, cfn-lint, sam validate --lint, checkov, clippy, cargo test, HTTP smoke; stops the stack it started
 	@infra/local/test.sh
 
 lint: ## cargo fmt --check, clippy -D warnings, cfn-lint (+ serverless rules)
@@ -33,6 +33,9 @@ fmt: ## cargo fmt (rewrite files)
 
 cfn-lint: ## Lint template.yaml with cfn-lint + cfn-lint-serverless rules
 	@infra/local/cfn-lint.sh
+
+template-check: ## sam validate --lint + checkov on template.yaml and infra/bootstrap.yaml (offline)
+	@infra/local/template-check.sh
 
 size: ## Release-build the health function and print its binary size in MB (arm64 via cargo lambda if possible)
 	@infra/local/size.sh

@@ -50,6 +50,9 @@ cargo fmt --all -- --check
 log "cfn-lint template.yaml (+ serverless rules)"
 "$ROOT/infra/local/cfn-lint.sh"
 
+log "sam validate --lint, checkov (template.yaml, infra/bootstrap.yaml)"
+"$ROOT/infra/local/template-check.sh"
+
 log "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
