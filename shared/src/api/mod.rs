@@ -6,3 +6,4 @@ pub mod health;
 pub mod http;
 pub mod json;
 pub mod partner;
+pub mod reports;
