@@ -326,6 +326,7 @@ pub async fn fetch_secret_string(
         secret_id: secret_id.to_owned(),
         reason,
     };
+    crate::crypto::install();
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .build()
@@ -630,6 +631,7 @@ impl fmt::Debug for ReloadlyProvider {
 
 impl ReloadlyProvider {
     pub fn new(config: ReloadlyConfig) -> Result<Self, ProviderConfigError> {
+        crate::crypto::install();
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
