@@ -6,7 +6,7 @@ SHELL := /bin/bash
 ENV := source infra/local/env.sh
 STACK := infra/local/stack.sh
 
-.PHONY: help install dev test lint fmt cfn-lint size ledger-check stack-up stack-down stack-status bench
+.PHONY: help install dev test lint fmt cfn-lint size coldstart bench-sync ledger-check stack-up stack-down stack-status bench
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -31,8 +31,14 @@ fmt: ## cargo fmt (rewrite files)
 cfn-lint: ## Lint template.yaml with cfn-lint + cfn-lint-serverless rules
 	@infra/local/cfn-lint.sh
 
-size: ## Release-build the health function and print its binary size in MB (arm64 via cargo lambda if possible)
+size: ## Release-build every function; stripped sizes, largest first, vs the 6 MB goal (ARM64=1: cargo lambda --arm64)
 	@infra/local/size.sh
+
+coldstart: ## Release builds + local stack: init (exec -> first /next) and first invocation, 10 starts per function
+	@infra/local/coldstart.sh
+
+bench-sync: ## In-process sync top-ups vs raw DynamoDB Local transactions (c=1/8/32, 1 and 32 accounts), calls + cost
+	@infra/local/bench_sync.sh
 
 ledger-check: ## relier-admin ledger-check against the local stack (non-zero if a ledger does not add up)
 	@$(ENV); cargo run -q -p relier-admin -- ledger-check
