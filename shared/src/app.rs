@@ -2,7 +2,7 @@
 //! the DynamoDB connection warmed, adapters assembled.
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{aws_sdk_config, AppConfig, ConfigError};
+use crate::config::{lambda_sdk_config, AppConfig, ConfigError};
 use crate::domain::FxRate;
 use crate::handlers::{probe, HealthProbes};
 use crate::provider::select::provider_from_env;
@@ -28,7 +28,7 @@ impl App {
     pub async fn from_env() -> Result<Self, BoxError> {
         let started = Instant::now();
         let config = AppConfig::from_env()?;
-        let sdk = aws_sdk_config().await;
+        let sdk = lambda_sdk_config()?;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let store = Arc::new(DynamoStore::new(
