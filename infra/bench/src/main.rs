@@ -6,9 +6,10 @@
 //! DynamoDB calls and capacity of one top-up (counted on the wire, `ReturnConsumedCapacity`)
 //! and the on-demand cost per 1,000 top-ups. Figures only: nothing here is asserted.
 //!
+//! A crate of its own (not a `shared` bench) so a release build needs no dev-dependencies.
 //! Env: `BENCH_SYNC_N` top-ups per run (default 400); the local stack's env (infra/local/env.sh).
 
-#[path = "../../tests/common/ddb_meter.rs"]
+#[path = "../../../shared/tests/common/ddb_meter.rs"]
 mod ddb_meter;
 mod raw;
 
