@@ -9,7 +9,7 @@ mod ddb_meter;
 
 use common::*;
 use ddb_meter::DdbMeter;
-use relier::store::dynamo::DynamoStore;
+use relier::adapters::dynamo::DynamoStore;
 use std::sync::Arc;
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use relier::store::dynamo::DynamoStore;
+use relier::adapters::dynamo::DynamoStore;
 
 #[tokio::test]
 async fn given_the_lambda_environment_when_the_sdk_config_is_built_then_dynamodb_answers() {

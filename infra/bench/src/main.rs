@@ -15,13 +15,13 @@ mod raw;
 
 use ddb_meter::DdbMeter;
 use lambda_http::{Body, Request};
-use relier::auth::hash_key;
-use relier::clock::SystemClock;
+use relier::adapters::clock::SystemClock;
+use relier::adapters::dynamo::DynamoStore;
+use relier::adapters::sandbox::SandboxProvider;
+use relier::domain::credentials::hash_key;
+use relier::domain::Account;
 use relier::domain::{Commission, CustomerId, FxRate};
-use relier::provider::sandbox::SandboxProvider;
-use relier::rates::FixedRate;
-use relier::store::dynamo::DynamoStore;
-use relier::store::Account;
+use relier::topup::rates::FixedRate;
 use relier::topup::TopupService;
 use rust_decimal::Decimal;
 use std::future::Future;
@@ -155,7 +155,7 @@ async fn main() {
         format!("bench-sync-accounts-{nonce}"),
         format!("bench-sync-transactions-{nonce}"),
     );
-    relier::store::schema::create_tables(&plain, &accounts_table, &transactions_table)
+    relier::adapters::dynamo::schema::create_tables(&plain, &accounts_table, &transactions_table)
         .await
         .expect("DynamoDB Local must be running (make stack-up)");
     let store = Arc::new(DynamoStore::new(
@@ -188,7 +188,7 @@ async fn main() {
     let metered_svc = service(&metered);
     let mut shapes = Vec::new();
     for i in 0..ACCOUNTS {
-        let resp = relier::handlers::topup(
+        let resp = relier::api::partner::topup(
             request(i, &format!("SHAPE-{i}")),
             metered.as_ref(),
             &metered_svc,
@@ -207,7 +207,7 @@ async fn main() {
     meter.take();
     let counted = 50;
     for k in 0..counted {
-        let resp = relier::handlers::topup(
+        let resp = relier::api::partner::topup(
             request(0, &format!("COUNT-{k}")),
             metered.as_ref(),
             &metered_svc,
@@ -232,7 +232,7 @@ async fn main() {
                     let (store, svc) = (store.clone(), svc.clone());
                     let req = request(k % spread, &format!("R{label}-{k}"));
                     async move {
-                        let resp = relier::handlers::topup(req, store.as_ref(), &svc).await;
+                        let resp = relier::api::partner::topup(req, store.as_ref(), &svc).await;
                         matches!(resp, Ok(r) if r.status() == 200)
                     }
                 })
