@@ -123,7 +123,12 @@ fn fresh_debit(debit: &TransactWriteItemsInput, raw_id: &str) -> Vec<TransactWri
 pub async fn debit(client: &Client, shape: &Shape, nonce: &str) -> Result<String, String> {
     let raw_id = format!("RAW{nonce}{}", NEXT.fetch_add(1, Ordering::Relaxed));
     let items = fresh_debit(shape.debit.as_ref().expect("captured debit"), &raw_id);
-    for _ in 0..100 {
+    for attempt in 0..100u64 {
+        if attempt > 0 {
+            // Same-account replays conflict with each other (TransactionConflict): back off
+            // as the store does instead of spinning on DynamoDB Local.
+            tokio::time::sleep(std::time::Duration::from_millis(attempt.min(20))).await;
+        }
         match client
             .transact_write_items()
             .set_transact_items(Some(items.clone()))
