@@ -6,7 +6,7 @@ SHELL := /bin/bash
 ENV := source infra/local/env.sh
 STACK := infra/local/stack.sh
 
-.PHONY: help install dev test lint fmt cfn-lint template-check size ledger-check stack-up stack-down stack-status bench bench-http
+.PHONY: help install dev test lint fmt cfn-lint template-check size coldstart bench-sync ledger-check stack-up stack-down stack-status bench bench-http
 
 RELEASE ?= 0
 N ?= 200
@@ -37,8 +37,14 @@ cfn-lint: ## Lint template.yaml with cfn-lint + cfn-lint-serverless rules
 template-check: ## sam validate --lint + checkov on template.yaml and infra/bootstrap.yaml (offline)
 	@infra/local/template-check.sh
 
-size: ## Release-build the health function and print its binary size in MB (arm64 via cargo lambda if possible)
+size: ## Release-build every function; stripped sizes, largest first, vs the 6 MB goal (ARM64=1: cargo lambda --arm64)
 	@infra/local/size.sh
+
+coldstart: ## Release builds + local stack: init (exec -> first /next) and first invocation, 10 starts per function
+	@infra/local/coldstart.sh
+
+bench-sync: ## In-process sync top-ups vs raw DynamoDB Local transactions (c=1/8/32, 1 and 32 accounts), calls + cost
+	@infra/local/bench_sync.sh
 
 ledger-check: ## relier-admin ledger-check against the local stack (non-zero if a ledger does not add up)
 	@$(ENV); cargo run -q -p relier-admin -- ledger-check

@@ -7,7 +7,7 @@ use crate::adapters::select::{provider_from_lookup, reloadly_from_lookup};
 use crate::adapters::sqs::SqsQueue;
 use crate::api::distributor::TokenIssuer;
 use crate::api::health::{probe, HealthProbes};
-use crate::config::{aws_sdk_config, AppConfig, ConfigError, JwtSecret, Mode};
+use crate::config::{lambda_sdk_config, AppConfig, ConfigError, JwtSecret, Mode};
 use crate::domain::FxRate;
 use crate::jobs::fx_refresh::FixedFeed;
 use crate::jobs::reconciler::Reconciler;
@@ -33,7 +33,7 @@ impl App {
     pub async fn from_env() -> Result<Self, BoxError> {
         let started = Instant::now();
         let config = AppConfig::from_env()?;
-        let sdk = aws_sdk_config().await;
+        let sdk = lambda_sdk_config()?;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let store = Arc::new(DynamoStore::new(
@@ -109,8 +109,7 @@ impl App {
     pub async fn token_issuer(&self) -> Result<TokenIssuer, BoxError> {
         let secret = match &self.config.jwt_secret {
             Some(JwtSecret::SecretId(id)) => {
-                crate::adapters::secrets::SecretsManager::from_env()
-                    .await
+                crate::adapters::secrets::SecretsManager::from_env()?
                     .secret_string(id)
                     .await?
             }

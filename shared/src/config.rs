@@ -192,15 +192,75 @@ impl AppConfig {
     }
 }
 
-/// SDK config with short timeouts (API Gateway gives up at 29 s; we answer well before).
-pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+/// Short timeouts: API Gateway gives up at 29 s; we answer well before.
+fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(3))
         .operation_timeout(Duration::from_secs(8))
-        .build();
+        .build()
+}
+
+/// SDK config through aws-config's full default chains (profiles, SSO-less web identity, ECS,
+/// IMDS): for the ops tool, tests and benches, which may run anywhere.
+pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(timeouts)
+        .http_client(crate::crypto::sdk_http_client())
+        .timeout_config(sdk_timeouts())
         .load()
         .await
+}
+
+/// SDK config of a Lambda function, from the environment Lambda sets: region (`AWS_REGION`),
+/// the execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`) and endpoint overrides (`AWS_ENDPOINT_URL`,
+/// `AWS_ENDPOINT_URL_<SERVICE>`, as the local stack uses). Built directly instead of through
+/// aws-config's loader: the loader links its profile parser and the STS/ECS/IMDS credential
+/// providers into every binary (about 1 MB, issue 14) and spends cold-start time probing
+/// them, while on Lambda only the environment is ever the source.
+pub fn lambda_sdk_config() -> Result<aws_config::SdkConfig, ConfigError> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| ConfigError("AWS_REGION is required".into()))?;
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let mut builder = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            credentials,
+        ))
+        .http_client(crate::crypto::sdk_http_client())
+        .retry_config(aws_config::retry::RetryConfig::standard())
+        .timeout_config(sdk_timeouts())
+        .service_config(EnvEndpoints);
+    if let Some(url) = env("AWS_ENDPOINT_URL") {
+        builder = builder.endpoint_url(url);
+    }
+    Ok(builder.build())
+}
+
+/// `AWS_ENDPOINT_URL_<SERVICE>` (e.g. `AWS_ENDPOINT_URL_DYNAMODB`) for the SDK clients.
+#[derive(Debug)]
+struct EnvEndpoints;
+
+impl aws_types::service_config::LoadServiceConfig for EnvEndpoints {
+    /// The service-specific variable (`<env>_<SERVICE ID>`, e.g. `AWS_ENDPOINT_URL_DYNAMODB`)
+    /// wins over the generic one (`AWS_ENDPOINT_URL`), as in aws-config.
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        let service: String = key
+            .service_id()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        [format!("{}_{service}", key.env()), key.env().to_owned()]
+            .into_iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
 }

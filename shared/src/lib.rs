@@ -2,6 +2,7 @@
 //! clients and a handler from here.
 //!
 //! Layers (a module only imports the ones above it in this list):
+//! - [`crypto`]: the process's one crypto backend (ring) for TLS and JWTs — imports nothing here;
 //! - [`domain`]: values, money, records — no I/O, no HTTP;
 //! - [`ports`]: the small traits the use cases need (store, queue, provider, rates, clock);
 //! - [`topup`]: the top-up use case (accept, execute, settle) and [`topup::TopupError`];
@@ -14,6 +15,7 @@ pub mod adapters;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod jobs;
 pub mod ops;

@@ -59,9 +59,10 @@ impl SecretsManager {
         }
     }
 
-    /// From the process environment (the functions' cold start).
-    pub async fn from_env() -> Self {
-        Self::new(&crate::config::aws_sdk_config().await, None)
+    /// From the process environment (the functions' cold start: the Lambda SDK config, see
+    /// `config::lambda_sdk_config`).
+    pub fn from_env() -> Result<Self, crate::config::ConfigError> {
+        Ok(Self::new(&crate::config::lambda_sdk_config()?, None))
     }
 
     /// The secret's current `SecretString`.

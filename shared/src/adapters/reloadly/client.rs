@@ -43,6 +43,7 @@ impl fmt::Debug for ReloadlyProvider {
 
 impl ReloadlyProvider {
     pub fn new(config: ReloadlyConfig) -> Result<Self, ProviderConfigError> {
+        crate::crypto::install();
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)

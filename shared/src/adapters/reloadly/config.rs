@@ -167,7 +167,11 @@ impl ReloadlyConfig {
 
         let credentials = if let Some(secret_id) = get("RELOADLY_SECRET_ID") {
             let endpoint = get("AWS_ENDPOINT_URL_SECRETS_MANAGER");
-            let sdk = crate::config::aws_sdk_config().await;
+            let sdk =
+                crate::config::lambda_sdk_config().map_err(|e| ProviderConfigError::Secret {
+                    secret_id: secret_id.clone(),
+                    reason: e.to_string(),
+                })?;
             let text = crate::adapters::secrets::SecretsManager::new(&sdk, endpoint.as_deref())
                 .secret_string(&secret_id)
                 .await

@@ -29,6 +29,7 @@ impl TokenIssuer {
         if secret.len() < 32 {
             return Err("the distributor JWT secret must be at least 32 bytes".into());
         }
+        crate::crypto::install();
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
