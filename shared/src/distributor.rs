@@ -104,6 +104,8 @@ pub struct DistributorError {
     pub code: &'static str,
     pub error: String,
     pub extra: Map<String, Value>,
+    /// `Retry-After` seconds (429s only).
+    pub retry_after: Option<u32>,
 }
 
 impl DistributorError {
@@ -113,6 +115,7 @@ impl DistributorError {
             code,
             error: error.into(),
             extra: Map::new(),
+            retry_after: None,
         }
     }
     fn unauthorized() -> Self {
@@ -155,7 +158,8 @@ pub fn message(code: &str) -> &'static str {
 
 /// The partner API's errors in the distributor vocabulary.
 fn from_api(err: ApiError) -> DistributorError {
-    match err {
+    let retry_after = err.retry_after_seconds(chrono::Utc::now());
+    let mut out = match err {
         ApiError::MissingCredentials | ApiError::InvalidCredentials => {
             DistributorError::unauthorized()
         }
@@ -186,7 +190,13 @@ fn from_api(err: ApiError) -> DistributorError {
         ApiError::RateUnavailable | ApiError::ServiceUnavailable(_) => {
             DistributorError::new(503, "96", "System error: service temporarily unavailable")
         }
-    }
+        ApiError::IpNotAuthorized => DistributorError::new(403, "05", "IP not authorized"),
+        ApiError::RequestQuotaExceeded { .. } => {
+            DistributorError::new(429, "65", "Too many requests")
+        }
+    };
+    out.retry_after = retry_after;
+    out
 }
 
 fn respond(status: u16, body: Value, rid: &str) -> Result<Response<Body>, Error> {
@@ -199,7 +209,14 @@ fn refuse(
     rid: &str,
 ) -> Result<Response<Body>, Error> {
     tracing::info!(status = err.http, code = err.code, error = %err.error, request_id = rid, "distributor request refused");
-    respond(err.http, err.body(dist_id), rid)
+    let mut resp = json_response(err.http, &err.body(dist_id), rid);
+    if let Some(secs) = err.retry_after {
+        resp.headers_mut().insert(
+            "retry-after",
+            lambda_http::http::HeaderValue::from(secs),
+        );
+    }
+    Ok(resp)
 }
 
 /// 200 with the body, or the refusal in the guide's shape.
@@ -237,7 +254,9 @@ async fn bearer(
     let customer = tokens
         .verify(token, "access")
         .ok_or_else(DistributorError::unauthorized)?;
-    account_for(accounts, &customer).await
+    let account = account_for(accounts, &customer).await?;
+    crate::edge::ip_allow::check(&account, req).map_err(from_api)?;
+    Ok(account)
 }
 
 fn string_field<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -272,6 +291,7 @@ pub async fn login(
         if !key_matches(secret, &hashes) {
             return Err(DistributorError::new(401, "05", "Invalid credentials"));
         }
+        crate::edge::ip_allow::check(&account, &req).map_err(from_api)?;
         Ok(tokens.pair(&account.customer_id))
     }
     .await;
@@ -293,6 +313,7 @@ pub async fn refresh(
             .verify(token, "refresh")
             .ok_or_else(DistributorError::unauthorized)?;
         let account = account_for(accounts, &customer).await?;
+        crate::edge::ip_allow::check(&account, &req).map_err(from_api)?;
         Ok(tokens.pair(&account.customer_id))
     }
     .await;

@@ -46,7 +46,12 @@ pub fn error_response(err: &ApiError, request_id: &str) -> Response<Body> {
     } else {
         tracing::info!(error = %err, status = err.status(), request_id, "request refused");
     }
-    json_response(err.status(), &err.body(), request_id)
+    let mut resp = json_response(err.status(), &err.body(), request_id);
+    if let Some(secs) = err.retry_after_seconds(chrono::Utc::now()) {
+        resp.headers_mut()
+            .insert("retry-after", HeaderValue::from(secs));
+    }
+    resp
 }
 
 /// A path parameter: from `pathParameters` when present, else the path segment after

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod distributor;
 pub mod domain;
+pub mod edge;
 pub mod error;
 pub mod fixtures;
 pub mod fx;

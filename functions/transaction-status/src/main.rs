@@ -1,14 +1,21 @@
-//! GET /api/transaction/{id} — wiring only; logic in `relier::handlers::transaction_status`.
+//! GET /api/transaction/{id} — wiring only; logic in `relier::edge::routes::transaction_status`
+//! (gate, when credentials are sent) and `relier::handlers::transaction_status`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, handlers, telemetry};
+use relier::edge::{gate::Gate, routes};
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let app = App::from_env().await?;
     let store = app.store.as_ref();
+    let gate = Gate {
+        accounts: store,
+        windows: store,
+        clock: app.clock.as_ref(),
+    };
     run(service_fn(move |req| {
-        handlers::transaction_status(req, store, store)
+        routes::transaction_status(req, gate, store)
     }))
     .await
 }
