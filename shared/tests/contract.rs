@@ -172,6 +172,28 @@ async fn every_sample_event_runs_through_its_handler() {
                 };
                 read(resp.unwrap()).await.0
             }
+            "limits" | "openapi" | "docs" => {
+                let req = lambda_http::request::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
+                let resp = match name.as_str() {
+                    "limits" => {
+                        let gate = relier::edge::gate::Gate {
+                            accounts: store.as_ref(),
+                            windows: store.as_ref(),
+                            clock: &relier::clock::SystemClock,
+                        };
+                        relier::edge::routes::limits(req, gate, store.as_ref()).await
+                    }
+                    "openapi" => relier::edge::docs::openapi(req).await,
+                    _ => relier::edge::docs::docs(req).await,
+                };
+                let resp = resp.unwrap();
+                let status = resp.status().as_u16();
+                if name == "limits" {
+                    assert!(resp.headers().contains_key("x-ratelimit-remaining"));
+                }
+                status
+            }
             "topup-worker" => {
                 let event: aws_lambda_events::event::sqs::SqsEvent =
                     serde_json::from_str(&text).expect("SQS event");
@@ -195,7 +217,7 @@ async fn every_sample_event_runs_through_its_handler() {
         };
         assert!(expected.contains(&status), "events/{name}.json -> {status}");
     }
-    assert!(seen >= 12, "one sample event per function");
+    assert!(seen >= 15, "one sample event per function");
 }
 
 #[tokio::test]

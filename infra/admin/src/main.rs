@@ -1,7 +1,11 @@
 //! relier-admin: local/ops chores. `setup` (tables + queues, idempotent), `load-fixtures FILE`
-//! (sandbox partners + rate), `ledger-check` (non-zero exit when any account is off).
+//! (sandbox partners + rate), `ledger-check` (non-zero exit when any account is off),
+//! `partner-edge` (IP allowlist and 15-minute request limit; see cmd/edge.rs).
 
 use anyhow::{bail, Context};
+
+#[path = "cmd/edge.rs"]
+mod edge;
 use relier::config::{aws_sdk_config, AppConfig};
 use relier::store::dynamo::DynamoStore;
 
@@ -76,7 +80,11 @@ async fn main() -> anyhow::Result<()> {
                 bail!("ledger check failed");
             }
         }
-        _ => bail!("usage: relier-admin setup | load-fixtures FILE | ledger-check"),
+        Some("partner-edge") => edge::run(&store, &args[1..]).await?,
+        _ => bail!(
+            "usage: relier-admin setup | load-fixtures FILE | ledger-check | {}",
+            edge::USAGE.trim_start_matches("relier-admin ")
+        ),
     }
     Ok(())
 }

@@ -144,3 +144,71 @@ impl LimitCounters for DynamoStore {
         Ok(count(self.read_counter(key(pk, "MINUTE"), "accepted").await?))
     }
 }
+
+/// A change of an account's edge settings (`relier-admin partner-edge`). `None` = unchanged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EdgeSettings {
+    /// The new allowlist (validated CIDRs); `Some(vec![])` turns the allowlist off.
+    pub allowed_ips: Option<Vec<String>>,
+    /// `Some(None)` = back to the guides' default (300).
+    pub max_requests_per_15min: Option<Option<u32>>,
+}
+
+impl DynamoStore {
+    /// Update only these attributes of the account item (never the balance or version, so a
+    /// concurrent debit is not overwritten). False if the account does not exist.
+    pub async fn set_edge_settings(
+        &self,
+        customer: &CustomerId,
+        settings: &EdgeSettings,
+    ) -> Result<bool, StoreError> {
+        let mut set = Vec::new();
+        let mut remove = Vec::new();
+        let mut req = self
+            .client()
+            .update_item()
+            .table_name(self.accounts_table())
+            .set_key(Some(key(format!("ACCOUNT#{customer}"), "ACCOUNT")))
+            .condition_expression("attribute_exists(pk)");
+        match &settings.allowed_ips {
+            Some(list) if list.is_empty() => remove.push("allowed_ips"),
+            Some(list) => {
+                set.push("allowed_ips = :ips");
+                req = req.expression_attribute_values(
+                    ":ips",
+                    AttributeValue::L(list.iter().cloned().map(AttributeValue::S).collect()),
+                );
+            }
+            None => {}
+        }
+        match settings.max_requests_per_15min {
+            Some(Some(n)) => {
+                set.push("max_requests_per_15min = :max");
+                req = req.expression_attribute_values(":max", AttributeValue::N(n.to_string()));
+            }
+            Some(None) => remove.push("max_requests_per_15min"),
+            None => {}
+        }
+        let mut expr = String::new();
+        if !set.is_empty() {
+            expr.push_str(&format!("SET {}", set.join(", ")));
+        }
+        if !remove.is_empty() {
+            expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        if expr.is_empty() {
+            return Ok(true);
+        }
+        self.calls().writes.fetch_add(1, Ordering::Relaxed);
+        match req.update_expression(expr.trim()).send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
