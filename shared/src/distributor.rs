@@ -211,10 +211,8 @@ fn refuse(
     tracing::info!(status = err.http, code = err.code, error = %err.error, request_id = rid, "distributor request refused");
     let mut resp = json_response(err.http, &err.body(dist_id), rid);
     if let Some(secs) = err.retry_after {
-        resp.headers_mut().insert(
-            "retry-after",
-            lambda_http::http::HeaderValue::from(secs),
-        );
+        resp.headers_mut()
+            .insert("retry-after", lambda_http::http::HeaderValue::from(secs));
     }
     Ok(resp)
 }

@@ -14,7 +14,10 @@ fn document(body: &'static str, content_type: &'static str, req: &Request) -> Re
     let mut resp = Response::new(Body::Text(body.to_owned()));
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     if let Ok(v) = HeaderValue::from_str(&request_id(req)) {
         headers.insert("x-request-id", v);
     }
@@ -58,7 +61,7 @@ mod tests {
         ] {
             assert!(doc["paths"][path].is_object(), "{path} missing");
         }
-        assert!(DOCS_HTML.contains("/openapi.json"));
+        assert!(DOCS_HTML.contains("fetch(\"openapi.json\")"));
         assert!(!DOCS_HTML.contains("http://") && !DOCS_HTML.contains("https://"));
     }
 }

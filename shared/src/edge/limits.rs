@@ -37,7 +37,10 @@ pub trait LimitCounters: RequestWindows {
 
 /// `?phone=` from the query string (API Gateway's parsed parameters, else the raw URI).
 fn phone_param(req: &Request) -> Option<String> {
-    if let Some(v) = req.query_string_parameters_ref().and_then(|q| q.first("phone")) {
+    if let Some(v) = req
+        .query_string_parameters_ref()
+        .and_then(|q| q.first("phone"))
+    {
         return Some(v.to_owned());
     }
     req.uri().query().and_then(|q| {
@@ -115,11 +118,17 @@ async fn body(
             block
         }
     };
-    let minute_used = counters
-        .topups_this_minute(customer, now)
-        .await
-        .map_err(down)?;
+    // Like the daily blocks: the debit counts the minute only when the account limits it.
     let minute_limit = account.max_topups_per_minute;
+    let minute_used = match minute_limit {
+        Some(_) => Some(
+            counters
+                .topups_this_minute(customer, now)
+                .await
+                .map_err(down)?,
+        ),
+        None => None,
+    };
     let midnight_in = seconds_until_utc_midnight(now);
     Ok(json!({
         "success": true,
@@ -135,7 +144,7 @@ async fn body(
         "topups_per_minute": {
             "limit": minute_limit,
             "used": minute_used,
-            "remaining": minute_limit.map(|l| l.saturating_sub(minute_used)),
+            "remaining": minute_limit.zip(minute_used).map(|(l, u)| l.saturating_sub(u)),
             "resets_in_seconds": 60 - now.second(),
         },
         "requests_per_15min": {

@@ -141,7 +141,9 @@ impl LimitCounters for DynamoStore {
         now: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
         let pk = format!("RATE#{customer}#{}", now.format("%Y-%m-%dT%H:%M"));
-        Ok(count(self.read_counter(key(pk, "MINUTE"), "accepted").await?))
+        Ok(count(
+            self.read_counter(key(pk, "MINUTE"), "accepted").await?,
+        ))
     }
 }
 
