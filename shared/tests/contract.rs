@@ -280,7 +280,7 @@ async fn sandbox_fixtures_authenticate_with_the_seed_keys() {
     }
     let fixtures: relier::fixtures::Fixtures = serde_json::from_str(&text).unwrap();
     let store = store().await;
-    assert_eq!(relier::fixtures::load(&store, &fixtures).await.unwrap(), 2);
+    assert_eq!(relier::fixtures::load(&store, &fixtures).await.unwrap(), 5);
     assert_eq!(
         relier::fixtures::load(&store, &fixtures).await.unwrap(),
         0,
@@ -293,6 +293,24 @@ async fn sandbox_fixtures_authenticate_with_the_seed_keys() {
     assert_eq!(haz.balance, dec("10000"));
     assert_eq!(haz.daily_limit_mxn, Some(dec("5000")));
     assert_eq!(haz.max_topups_per_minute, Some(200));
+    // the HTTP suites share the sandbox partners: a window they never exhaust (README)
+    assert_eq!(haz.max_requests_per_15min, Some(100_000));
+    let rate = relier::auth::authenticate(
+        store.as_ref(),
+        Some("ratelimit_local_0123456789abcdef"),
+        Some("RATELIMIT_001"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(relier::edge::window::limit_for(&rate), 300);
+    let lock = relier::auth::authenticate(
+        store.as_ref(),
+        Some("iplock_local_0123456789abcdef"),
+        Some("IPLOCK_001"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(lock.allowed_ips, vec!["203.0.113.0/24".to_owned()]);
     let sb = relier::auth::authenticate(store.as_ref(), Some(SMARTBIZ_KEY), Some("SMARTBIZ_001"))
         .await
         .unwrap();
