@@ -11,9 +11,12 @@
         RATELIMIT_001 (the guides' 300 / 15 minutes) fires balance calls until the window is
         used up: X-RateLimit-Remaining counts down by one each time, then a 429 with
         Retry-After. IPLOCK_001 (allowlist 203.0.113.0/24) gets 403 from 127.0.0.1.
-    edge_check.py ledger HAR_FILE CUSTOMER_ID
-        After Schemathesis: every ledger line of CUSTOMER_ID belongs to a transaction that some
-        response admitted (2xx, or the 500 of a refunded top-up); refused requests moved nothing.
+    edge_check.py last-seq CUSTOMER_ID
+        The customer's last ledger sequence number (before a fuzz run).
+    edge_check.py ledger HAR_FILE CUSTOMER_ID AFTER_SEQ
+        After Schemathesis: every ledger line of CUSTOMER_ID after AFTER_SEQ belongs to a
+        transaction that some response admitted (2xx, or the 500 of a refunded top-up); refused
+        requests moved nothing.
 
 Runs with .tools/venv/bin/python (jsonschema, openapi-spec-validator, boto3). Exit 0 = all passed.
 """
@@ -224,25 +227,8 @@ def limits(base):
     check_exchange(doc, "GET", "/api/balance", status, headers, body, "allowlist")
 
 
-def ledger(har_path, customer):
+def ledger_lines(customer):
     import boto3
-    with open(har_path, encoding="utf-8") as f:
-        har = json.load(f)
-    admitted, refused = set(), 0
-    for entry in har["log"]["entries"]:
-        status = entry["response"]["status"]
-        text = entry["response"].get("content", {}).get("text") or ""
-        try:
-            body = json.loads(text)
-        except ValueError:
-            continue
-        if not isinstance(body, dict):
-            continue
-        ids = {body.get("transaction_id"), (body.get("transaction") or {}).get("id")} - {None}
-        if status in (200, 202) or (status == 500 and body.get("error") in ("Transaction processing failed",) or body.get("response_code") == "91"):
-            admitted |= ids
-        else:
-            refused += 1
     table = os.environ.get("ACCOUNTS_TABLE", "relier-accounts")
     ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
     lines, kwargs = [], {}
@@ -253,10 +239,41 @@ def ledger(har_path, customer):
         if "LastEvaluatedKey" not in out:
             break
         kwargs = {"ExclusiveStartKey": out["LastEvaluatedKey"]}
-    stray = [i["transaction_id"]["S"] for i in lines if i["transaction_id"]["S"] not in admitted]
+    return [(int(i["seq"]["N"]), i["transaction_id"]["S"], i["kind"]["S"]) for i in lines]
+
+
+def last_seq(customer):
+    print(max([seq for seq, _, _ in ledger_lines(customer)], default=0))
+
+
+def ledger(har_path, customer, after):
+    with open(har_path, encoding="utf-8") as f:
+        har = json.load(f)
+    admitted, refused = set(), 0
+    for entry in har["log"]["entries"]:
+        status = entry["response"]["status"]
+        text = entry["response"].get("content", {}).get("text") or ""
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            refused += 1
+            continue
+        ids = {body.get("transaction_id"), (body.get("transaction") or {}).get("id")} - {None}
+        # Admitted: accepted (200/202), or the refunded failure of a delivered attempt (500).
+        failed_delivery = status == 500 and (body.get("error") == "Transaction processing failed"
+                                             or body.get("response_code") == "91")
+        if status in (200, 202) or failed_delivery:
+            admitted |= ids
+        else:
+            refused += 1
+    lines = [line for line in ledger_lines(customer) if line[0] > after]
+    stray = [f"{seq} {kind} {tx}" for seq, tx, kind in lines if tx not in admitted]
     print(f"ledger: {len(har['log']['entries'])} fuzzed requests ({refused} refused), "
-          f"{len(lines)} ledger lines of {customer}, {len(admitted)} admitted transactions")
-    check("every ledger line belongs to an admitted request (refused requests moved no money)", not stray, stray[:5])
+          f"{len(lines)} new ledger lines of {customer}, {len(admitted)} admitted transactions")
+    check("every new ledger line belongs to an admitted request (refused requests moved no money)",
+          not stray, stray[:5])
 
 
 def main():
@@ -265,8 +282,11 @@ def main():
         contract(sys.argv[2].rstrip("/"), sys.argv[3:])
     elif cmd == "limits":
         limits(sys.argv[2].rstrip("/"))
+    elif cmd == "last-seq":
+        last_seq(sys.argv[2])
+        return 0
     elif cmd == "ledger":
-        ledger(sys.argv[2], sys.argv[3])
+        ledger(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         raise SystemExit(__doc__)
     print(f"edge {cmd}: {len(passes)} passed, {len(failures)} failed")
