@@ -6,11 +6,12 @@ mod common;
 use chrono::TimeZone;
 use common::*;
 use lambda_http::{Body, Request, Response};
-use relier::clock::{Clock, ManualClock, SystemClock};
-use relier::edge::gate::Gate;
-use relier::edge::routes;
-use relier::edge::window::RequestWindows;
-use relier::store::dynamo::DynamoStore;
+use relier::adapters::clock::{ManualClock, SystemClock};
+use relier::adapters::dynamo::DynamoStore;
+use relier::api::edge::gate::Gate;
+use relier::api::edge::routes;
+use relier::api::edge::window::RequestWindows;
+use relier::ports::Clock;
 use serde_json::{json, Value};
 
 fn gate<'a>(store: &'a DynamoStore, clock: &'a dyn Clock) -> Gate<'a> {
@@ -61,7 +62,8 @@ async fn the_301st_request_of_a_window_is_a_429_with_retry_after() {
         AccountSpec::new("RATE_001", "rate-key-0123456789", "100"),
     )
     .await;
-    let start = relier::edge::window::window_start(chrono::Utc::now() + chrono::Duration::days(1));
+    let start =
+        relier::api::edge::window::window_start(chrono::Utc::now() + chrono::Duration::days(1));
     let start = chrono::Utc.timestamp_opt(start, 0).unwrap();
     let clock = ManualClock::new(start + chrono::Duration::minutes(5));
     let g = gate(&store, &clock);
@@ -192,7 +194,8 @@ async fn the_daily_limit_429_says_retry_at_midnight_utc() {
     let resp = routes::topup(req, g, &svc).await.unwrap();
     // THEN 429 with Retry-After = seconds until 00:00 UTC
     assert_eq!(resp.status(), 429);
-    let expected = relier::error::seconds_until_utc_midnight(chrono::Utc::now()) as i64;
+    let expected =
+        relier::api::partner::error::seconds_until_utc_midnight(chrono::Utc::now()) as i64;
     let got: i64 = h(&resp, "retry-after").unwrap().parse().unwrap();
     assert!((got - expected).abs() <= 2, "{got} vs {expected}");
     assert!(h(&resp, "x-ratelimit-remaining").is_some());
@@ -254,13 +257,13 @@ async fn distributor_sign_in_honours_the_allowlist() {
     let store = store().await;
     seed_partners(&store).await;
     let customer = relier::domain::CustomerId::parse("SMARTBIZ_001").unwrap();
-    let settings = relier::store::request_window::EdgeSettings {
+    let settings = relier::adapters::dynamo::request_window::EdgeSettings {
         allowed_ips: Some(vec!["198.51.100.0/24".into()]),
         max_requests_per_15min: None,
     };
     assert!(store.set_edge_settings(&customer, &settings).await.unwrap());
     let tokens =
-        relier::distributor::TokenIssuer::new(b"edge-test-secret-0123456789abcdef").unwrap();
+        relier::api::distributor::TokenIssuer::new(b"edge-test-secret-0123456789abcdef").unwrap();
     let body = json!({"customer_id": "SMARTBIZ_001", "secret_key": SMARTBIZ_SECRET}).to_string();
     let headers = json!({"content-type": "application/json"});
     // WHEN it signs in from 127.0.0.1, then from inside the block
@@ -272,7 +275,7 @@ async fn distributor_sign_in_honours_the_allowlist() {
         Some(&body),
     );
     let (status, b) = read(
-        relier::distributor::login(outside, store.as_ref(), &tokens)
+        relier::api::distributor::login(outside, store.as_ref(), &tokens)
             .await
             .unwrap(),
     )
@@ -289,7 +292,7 @@ async fn distributor_sign_in_honours_the_allowlist() {
         Some(&body),
     );
     let (status, b) = read(
-        relier::distributor::login(inside, store.as_ref(), &tokens)
+        relier::api::distributor::login(inside, store.as_ref(), &tokens)
             .await
             .unwrap(),
     )
@@ -297,7 +300,7 @@ async fn distributor_sign_in_honours_the_allowlist() {
     assert_eq!(status, 200, "{b}");
     // AND clearing the list (the balance untouched by the settings write) lets everyone in
     let balance = balance_of(&store, "SMARTBIZ_001").await;
-    let clear = relier::store::request_window::EdgeSettings {
+    let clear = relier::adapters::dynamo::request_window::EdgeSettings {
         allowed_ips: Some(vec![]),
         max_requests_per_15min: Some(Some(1000)),
     };
@@ -311,7 +314,7 @@ async fn distributor_sign_in_honours_the_allowlist() {
         Some(&body),
     );
     let (status, _) = read(
-        relier::distributor::login(again, store.as_ref(), &tokens)
+        relier::api::distributor::login(again, store.as_ref(), &tokens)
             .await
             .unwrap(),
     )

@@ -1,7 +1,7 @@
-//! GET /api/balance — wiring only; logic in `relier::edge::routes::balance` (gate: credentials,
-//! IP allowlist, 15-minute window) and `relier::handlers::balance`.
+//! GET /api/balance — wiring only; logic in `relier::api::edge::routes::balance` (gate: credentials,
+//! IP allowlist, 15-minute window) and `relier::api::partner::balance`.
 use lambda_http::{run, service_fn, Error};
-use relier::edge::{gate::Gate, routes};
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]

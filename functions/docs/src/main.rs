@@ -1,7 +1,7 @@
 //! GET /docs — the API reference page (vendored renderer of /openapi.json); see
-//! `relier::edge::docs`.
+//! `relier::api::edge::docs`.
 use lambda_http::{run, service_fn, Error};
-use relier::{edge::docs, telemetry};
+use relier::{api::edge::docs, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -1,7 +1,7 @@
-//! GET /api/limits — wiring only; logic in `relier::edge::routes::limits` and
-//! `relier::edge::limits`.
+//! GET /api/limits — wiring only; logic in `relier::api::edge::routes::limits` and
+//! `relier::api::edge::limits`.
 use lambda_http::{run, service_fn, Error};
-use relier::edge::{gate::Gate, routes};
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]

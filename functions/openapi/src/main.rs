@@ -1,6 +1,6 @@
-//! GET /openapi.json — the OpenAPI document (public); see `relier::edge::docs`.
+//! GET /openapi.json — the OpenAPI document (public); see `relier::api::edge::docs`.
 use lambda_http::{run, service_fn, Error};
-use relier::{edge::docs, telemetry};
+use relier::{api::edge::docs, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

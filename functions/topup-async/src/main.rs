@@ -1,7 +1,7 @@
 //! POST /api/enviadespensa/topup-async — wiring only; logic in
-//! `relier::edge::routes::topup_async` (gate) and `relier::handlers::topup_async`.
+//! `relier::api::edge::routes::topup_async` (gate) and `relier::api::partner::topup_async`.
 use lambda_http::{run, service_fn, Error};
-use relier::edge::{gate::Gate, routes};
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]

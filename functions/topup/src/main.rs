@@ -1,7 +1,7 @@
-//! POST /api/enviadespensa/topup — wiring only; logic in `relier::edge::routes::topup` (gate)
-//! and `relier::handlers::topup`.
+//! POST /api/enviadespensa/topup — wiring only; logic in `relier::api::edge::routes::topup` (gate)
+//! and `relier::api::partner::topup`.
 use lambda_http::{run, service_fn, Error};
-use relier::edge::{gate::Gate, routes};
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]

@@ -1,7 +1,7 @@
-//! GET /api/transaction/{id} — wiring only; logic in `relier::edge::routes::transaction_status`
-//! (gate, when credentials are sent) and `relier::handlers::transaction_status`.
+//! GET /api/transaction/{id} — wiring only; logic in `relier::api::edge::routes::transaction_status`
+//! (gate, when credentials are sent) and `relier::api::partner::transaction_status`.
 use lambda_http::{run, service_fn, Error};
-use relier::edge::{gate::Gate, routes};
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]

@@ -4,11 +4,11 @@
 //! To be folded into `partner set` (issue 9's CLI) as `--allow-ip` / `--max-requests-per-15min`.
 
 use anyhow::{bail, Context};
+use relier::adapters::dynamo::request_window::EdgeSettings;
+use relier::adapters::dynamo::DynamoStore;
+use relier::api::edge::ip_allow::Cidr;
 use relier::domain::CustomerId;
-use relier::edge::ip_allow::Cidr;
-use relier::store::dynamo::DynamoStore;
-use relier::store::request_window::EdgeSettings;
-use relier::store::AccountReader;
+use relier::ports::AccountReader;
 
 pub const USAGE: &str = "relier-admin partner-edge CUSTOMER_ID [--allow-ip CIDR]... [--clear-allow-ip] [--max-requests-per-15min N | --default-requests-per-15min]";
 
@@ -70,7 +70,7 @@ pub async fn run(store: &DynamoStore, args: &[String]) -> anyhow::Result<()> {
         } else {
             account.allowed_ips.join(" ")
         },
-        relier::edge::window::limit_for(&account)
+        relier::api::edge::window::limit_for(&account)
     );
     Ok(())
 }
