@@ -6,6 +6,7 @@ use super::limits::{self, LimitCounters};
 use crate::api::partner::handlers;
 use crate::ports::TopupQueue;
 use crate::ports::TransactionReader;
+use crate::reports::ports::ReportStore;
 use crate::topup::TopupService;
 use lambda_http::{Body, Error, Request, Response};
 
@@ -64,4 +65,22 @@ pub async fn limits(req: Request, gate: Gate<'_>, counters: &dyn LimitCounters) 
     };
     let resp = limits::handle(&req, &pass, counters, gate.clock.now()).await;
     Ok(pass.finish(resp))
+}
+
+/// `GET /api/transactions` (issue 9's listing).
+pub async fn transactions(req: Request, gate: Gate<'_>, reports: &dyn ReportStore) -> HttpResult {
+    let pass = match gate.admit(&req).await {
+        Ok(p) => p,
+        Err(refusal) => return Ok(refusal),
+    };
+    Ok(pass.finish(crate::api::reports::transactions(req, &pass, reports).await?))
+}
+
+/// `GET /api/statement` (issue 9).
+pub async fn statement(req: Request, gate: Gate<'_>, reports: &dyn ReportStore) -> HttpResult {
+    let pass = match gate.admit(&req).await {
+        Ok(p) => p,
+        Err(refusal) => return Ok(refusal),
+    };
+    Ok(pass.finish(crate::api::reports::statement(req, &pass, reports).await?))
 }
