@@ -15,6 +15,12 @@ const MAX_NOTE: usize = 1000;
 
 /// Parse a USD amount given on the command line: a decimal with at most 2 decimal places.
 pub fn parse_usd(raw: &str) -> Result<Decimal, OpsError> {
+    // Plain decimal notation only: rust_decimal also reads scientific notation ("1e3").
+    if raw.trim().contains(['e', 'E']) {
+        return Err(refused(format!(
+            "{raw:?} is not an amount in USD (e.g. 1500.00)"
+        )));
+    }
     let v = Decimal::from_str(raw.trim())
         .map_err(|_| refused(format!("{raw:?} is not an amount in USD (e.g. 1500.00)")))?;
     if v.normalize().scale() > 2 {
