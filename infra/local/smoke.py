@@ -28,6 +28,16 @@ DISTRIBUTOR_SECRET = os.environ.get(
     "SMOKE_DISTRIBUTOR_SECRET", "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102")
 failures = []
 passes = []
+# With SMOKE_RECORD=FILE every exchange is written there (JSON lines) for the contract check
+# (infra/local/edge_check.py validates each against openapi/openapi.json).
+RECORD = os.environ.get("SMOKE_RECORD")
+
+
+def record(method, path, status, headers, body):
+    if RECORD:
+        with open(RECORD, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"method": method, "path": path, "status": status,
+                                "headers": dict(headers.items()), "body": body}) + "\n")
 
 
 def call(method, path, headers=None, body=None, timeout=60):
@@ -39,13 +49,17 @@ def call(method, path, headers=None, body=None, timeout=60):
     req = urllib.request.Request(BASE + path, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
+            out = json.loads(resp.read() or b"null")
+            record(method, path, resp.status, resp.headers, out)
+            return resp.status, out
     except urllib.error.HTTPError as e:
         raw = e.read()
         try:
-            return e.code, json.loads(raw)
+            out = json.loads(raw)
         except ValueError:
-            return e.code, raw.decode(errors="replace")
+            out = raw.decode(errors="replace")
+        record(method, path, e.code, e.headers, out)
+        return e.code, out
 
 
 def check(name, ok, detail=""):

@@ -31,6 +31,10 @@ PIP_PINS=(
   "cfn-lint==1.58.0"
   "cfn-lint-serverless==0.3.6"
   "boto3==1.44.8"
+  # the API contract: Schemathesis fuzzes make dev, the spec is validated, responses checked
+  "schemathesis==4.32.5"
+  "openapi-spec-validator==0.9.0"
+  "jsonschema==4.26.0"
 )
 # Template checkers, each in its own venv: aws-sam-cli pins boto3[crt]==1.43.108 and checkov pins
 # its own boto3, both incompatible with the moto/boto3 pins above (pip cannot resolve them together).
@@ -55,7 +59,7 @@ install_venv() {
     return 0
   fi
   command -v python3 >/dev/null || die "python3 not found"
-  log "creating python venv in .tools/venv (moto, cargo-lambda, ziglang, cfn-lint, boto3)"
+  log "creating python venv in .tools/venv (moto, cargo-lambda, ziglang, cfn-lint, boto3, schemathesis)"
   mkdir -p "$TOOLS"
   [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PINS[@]}" \

@@ -31,8 +31,10 @@ cleanup() {
     # One closing line for the whole run (cargo's own last line is a 0-test binary).
     awk '/^test result:/ {for (i = 1; i <= NF; i++) if ($i == "passed;") s += $(i - 1)}
          /^(smoke|crash): [0-9]+ passed/ {s += $2}
+         /^edge [a-z]+: [0-9]+ passed/ {s += $3}
          END {printf "tests: %d passed, 0 failed\n", s}' \
-      "$ROOT/.local/logs/cargo-test.log" "$ROOT/.local/logs/smoke.log" "$ROOT/.local/logs/crash.log"
+      "$ROOT/.local/logs/cargo-test.log" "$ROOT/.local/logs/smoke.log" "$ROOT/.local/logs/edge.log" \
+      "$ROOT/.local/logs/crash.log"
   else
     log "FAILED (exit $rc)"
   fi
@@ -66,10 +68,26 @@ log "HTTP smoke test against make dev (log: .local/logs/dev-smoke.log)"
 mkdir -p "$ROOT/.local/logs"
 "$ROOT/infra/local/dev.sh" >"$ROOT/.local/logs/dev-smoke.log" 2>&1 &
 dev_pid=$!
-if ! python3 "$ROOT/infra/local/smoke.py" "http://127.0.0.1:${RELIER_WATCH_PORT}" | tee "$ROOT/.local/logs/smoke.log"; then
+rm -f "$ROOT/.local/logs/smoke-exchanges.jsonl"
+if ! SMOKE_RECORD="$ROOT/.local/logs/smoke-exchanges.jsonl" \
+  python3 "$ROOT/infra/local/smoke.py" "http://127.0.0.1:${RELIER_WATCH_PORT}" | tee "$ROOT/.local/logs/smoke.log"; then
   tail -n 40 "$ROOT/.local/logs/dev-smoke.log" >&2 || true
   exit 1
 fi
+
+# The API's edge and its contract (README: "Rate limits, allowlists and the contract").
+log "OpenAPI contract: examples against the handlers, smoke exchanges against the schemas"
+"$ROOT/.tools/venv/bin/python" "$ROOT/infra/local/edge_check.py" contract \
+  "http://127.0.0.1:${RELIER_WATCH_PORT}" "$ROOT/.local/logs/smoke-exchanges.jsonl" | tee "$ROOT/.local/logs/edge.log"
+log "rate limit (301 balance calls) and IP allowlist over HTTP"
+"$ROOT/.tools/venv/bin/python" "$ROOT/infra/local/edge_check.py" limits \
+  "http://127.0.0.1:${RELIER_WATCH_PORT}" | tee -a "$ROOT/.local/logs/edge.log"
+log "Schemathesis against make dev + ledger check (log: .local/logs/fuzz.log)"
+if ! "$ROOT/infra/local/fuzz.sh" "http://127.0.0.1:${RELIER_WATCH_PORT}" >"$ROOT/.local/logs/fuzz.log" 2>&1; then
+  tail -n 80 "$ROOT/.local/logs/fuzz.log" >&2 || true
+  exit 1
+fi
+tail -n 4 "$ROOT/.local/logs/fuzz.log" >&2
 
 stop_dev() {
   kill -TERM "$dev_pid" 2>/dev/null || true

@@ -70,6 +70,8 @@ async fn main() {
             daily_limit_mxn: None,
             daily_limit_per_phone_mxn: None,
             max_topups_per_minute: None,
+            max_requests_per_15min: None,
+            allowed_ips: Vec::new(),
             api_key_hashes: vec![hash_key(&format!("bench_key_{p:02}"))],
             secret_key_hash: None,
             active: true,

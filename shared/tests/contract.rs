@@ -187,6 +187,28 @@ async fn every_sample_event_runs_through_its_handler() {
                 };
                 read(resp.unwrap()).await.0
             }
+            "limits" | "openapi" | "docs" => {
+                let req = lambda_http::request::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
+                let resp = match name.as_str() {
+                    "limits" => {
+                        let gate = relier::api::edge::gate::Gate {
+                            accounts: store.as_ref(),
+                            windows: store.as_ref(),
+                            clock: &relier::adapters::clock::SystemClock,
+                        };
+                        relier::api::edge::routes::limits(req, gate, store.as_ref()).await
+                    }
+                    "openapi" => relier::api::edge::docs::openapi(req).await,
+                    _ => relier::api::edge::docs::docs(req).await,
+                };
+                let resp = resp.unwrap();
+                let status = resp.status().as_u16();
+                if name == "limits" {
+                    assert!(resp.headers().contains_key("x-ratelimit-remaining"));
+                }
+                status
+            }
             "transactions" | "statement" | "reconcile-export" => {
                 let req = lambda_http::request::from_str(&text)
                     .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
@@ -221,7 +243,7 @@ async fn every_sample_event_runs_through_its_handler() {
         };
         assert!(expected.contains(&status), "events/{name}.json -> {status}");
     }
-    assert!(seen >= 15, "one sample event per function");
+    assert!(seen >= 18, "one sample event per function");
 }
 
 #[tokio::test]
@@ -289,7 +311,7 @@ async fn sandbox_fixtures_authenticate_with_the_seed_keys() {
         relier::adapters::dynamo::fixtures::load(&store, &fixtures)
             .await
             .unwrap(),
-        2
+        5
     );
     assert_eq!(
         relier::adapters::dynamo::fixtures::load(&store, &fixtures)
@@ -306,6 +328,24 @@ async fn sandbox_fixtures_authenticate_with_the_seed_keys() {
     assert_eq!(haz.balance, dec("10000"));
     assert_eq!(haz.daily_limit_mxn, Some(dec("5000")));
     assert_eq!(haz.max_topups_per_minute, Some(200));
+    // the HTTP suites share the sandbox partners: a window they never exhaust (README)
+    assert_eq!(haz.max_requests_per_15min, Some(100_000));
+    let rate = relier::api::partner::auth::authenticate(
+        store.as_ref(),
+        Some("ratelimit_local_0123456789abcdef"),
+        Some("RATELIMIT_001"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(relier::api::edge::window::limit_for(&rate), 300);
+    let lock = relier::api::partner::auth::authenticate(
+        store.as_ref(),
+        Some("iplock_local_0123456789abcdef"),
+        Some("IPLOCK_001"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(lock.allowed_ips, vec!["203.0.113.0/24".to_owned()]);
     let sb = relier::api::partner::auth::authenticate(
         store.as_ref(),
         Some(SMARTBIZ_KEY),

@@ -72,6 +72,8 @@ impl TestApp {
             daily_limit_mxn: daily_limit.map(dec),
             daily_limit_per_phone_mxn: None,
             max_topups_per_minute: Some(200),
+            max_requests_per_15min: None,
+            allowed_ips: vec![],
             api_key_hashes: vec![hash_key("key")],
             secret_key_hash: None,
             active: true,

@@ -1,12 +1,18 @@
-//! GET /api/balance — wiring only; logic in `relier::api::partner::balance`.
+//! GET /api/balance — wiring only; logic in `relier::api::edge::routes::balance` (gate: credentials,
+//! IP allowlist, 15-minute window) and `relier::api::partner::balance`.
 use lambda_http::{run, service_fn, Error};
-use relier::api::partner as handlers;
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let app = App::from_env().await?;
-    let accounts = app.store.as_ref();
-    run(service_fn(move |req| handlers::balance(req, accounts))).await
+    let store = app.store.as_ref();
+    let gate = Gate {
+        accounts: store,
+        windows: store,
+        clock: app.clock.as_ref(),
+    };
+    run(service_fn(move |req| routes::balance(req, gate))).await
 }

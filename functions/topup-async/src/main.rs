@@ -1,6 +1,7 @@
-//! POST /api/enviadespensa/topup-async — wiring only; logic in `relier::api::partner::topup_async`.
+//! POST /api/enviadespensa/topup-async — wiring only; logic in
+//! `relier::api::edge::routes::topup_async` (gate) and `relier::api::partner::topup_async`.
 use lambda_http::{run, service_fn, Error};
-use relier::api::partner as handlers;
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]
@@ -9,9 +10,15 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env().await?;
     let service = app.topup_service().await?;
     let queue = app.queue()?;
-    let (accounts, service, queue) = (app.store.as_ref(), &service, &queue);
+    let store = app.store.as_ref();
+    let gate = Gate {
+        accounts: store,
+        windows: store,
+        clock: app.clock.as_ref(),
+    };
+    let (service, queue) = (&service, &queue);
     run(service_fn(move |req| {
-        handlers::topup_async(req, accounts, service, queue)
+        routes::topup_async(req, gate, service, queue)
     }))
     .await
 }

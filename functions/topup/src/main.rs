@@ -1,6 +1,7 @@
-//! POST /api/enviadespensa/topup — wiring only; logic in `relier::api::partner::topup`.
+//! POST /api/enviadespensa/topup — wiring only; logic in `relier::api::edge::routes::topup` (gate)
+//! and `relier::api::partner::topup`.
 use lambda_http::{run, service_fn, Error};
-use relier::api::partner as handlers;
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]
@@ -8,9 +9,12 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let app = App::from_env().await?;
     let service = app.topup_service().await?;
-    let (accounts, service) = (app.store.as_ref(), &service);
-    run(service_fn(move |req| {
-        handlers::topup(req, accounts, service)
-    }))
-    .await
+    let store = app.store.as_ref();
+    let gate = Gate {
+        accounts: store,
+        windows: store,
+        clock: app.clock.as_ref(),
+    };
+    let service = &service;
+    run(service_fn(move |req| routes::topup(req, gate, service))).await
 }

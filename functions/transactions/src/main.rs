@@ -1,6 +1,7 @@
-//! GET /api/transactions — wiring only; logic in `relier::api::reports::transactions`.
+//! GET /api/transactions — wiring only; logic in `relier::api::edge::routes::transactions` (gate: credentials,
+//! IP allowlist, 15-minute window) and `relier::api::reports::transactions`.
 use lambda_http::{run, service_fn, Error};
-use relier::api::reports as handlers;
+use relier::api::edge::{gate::Gate, routes};
 use relier::{app::App, telemetry};
 
 #[tokio::main]
@@ -8,8 +9,13 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let app = App::from_env().await?;
     let store = app.store.as_ref();
+    let gate = Gate {
+        accounts: store,
+        windows: store,
+        clock: app.clock.as_ref(),
+    };
     run(service_fn(move |req| {
-        handlers::transactions(req, store, store)
+        routes::transactions(req, gate, store)
     }))
     .await
 }

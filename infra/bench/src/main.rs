@@ -57,6 +57,8 @@ fn bench_account(i: usize) -> Account {
         daily_limit_mxn: Some(Decimal::from(1_000_000_000_000u64)),
         daily_limit_per_phone_mxn: None,
         max_topups_per_minute: None,
+        max_requests_per_15min: None,
+        allowed_ips: vec![],
         api_key_hashes: vec![hash_key(&api_key(i))],
         secret_key_hash: None,
         active: true,

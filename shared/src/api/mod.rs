@@ -2,6 +2,7 @@
 //! the use cases (`topup/`) through the ports; they never build adapters (that is `app.rs`).
 
 pub mod distributor;
+pub mod edge;
 pub mod health;
 pub mod http;
 pub mod json;

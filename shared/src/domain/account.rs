@@ -25,6 +25,12 @@ pub struct Account {
     pub daily_limit_per_phone_mxn: Option<Decimal>,
     /// Accepted top-ups per customer per minute (the guides' 200/minute). None = unlimited.
     pub max_topups_per_minute: Option<u32>,
+    /// Requests per customer per fixed 15-minute window on the authenticated partner routes
+    /// (the guides' "300 requests / 15 minutes"). None = the guides' default.
+    pub max_requests_per_15min: Option<u32>,
+    /// Source addresses allowed to call with this account's credentials (CIDR, e.g.
+    /// `203.0.113.0/24`). Empty = any address.
+    pub allowed_ips: Vec<String>,
     /// SHA-256 (hex) of each active API key (several during a rotation).
     pub api_key_hashes: Vec<String>,
     /// SHA-256 (hex) of the distributor secret key, if any.

@@ -96,6 +96,9 @@ pub async fn create(
         daily_limit_mxn: new.daily_limit_mxn,
         daily_limit_per_phone_mxn: new.daily_limit_per_phone_mxn,
         max_topups_per_minute: new.max_topups_per_minute.filter(|n| *n > 0),
+        // the guides' 300 requests / 15 minutes, no allowlist: `partner set` changes them
+        max_requests_per_15min: None,
+        allowed_ips: Vec::new(),
         api_key_hashes: vec![key.hash.clone()],
         secret_key_hash: None,
         active: true,
@@ -146,6 +149,8 @@ pub fn settings_view(r: &PartnerRecord) -> Value {
         "daily_limit_mxn": a.daily_limit_mxn.map(money),
         "daily_limit_per_phone_mxn": a.daily_limit_per_phone_mxn.map(money),
         "max_topups_per_minute": a.max_topups_per_minute,
+        "max_requests_per_15min": crate::api::edge::window::limit_for(a),
+        "allowed_ips": a.allowed_ips,
         "low_balance_threshold_usd": r.low_balance_threshold_usd.map(money),
     })
 }
@@ -189,6 +194,12 @@ fn apply(settings: &PartnerSettings, r: &PartnerRecord) -> PartnerRecord {
     if let Some(v) = settings.max_topups_per_minute {
         a.max_topups_per_minute = v;
     }
+    if let Some(v) = settings.max_requests_per_15min {
+        a.max_requests_per_15min = v;
+    }
+    if let Some(v) = &settings.allowed_ips {
+        a.allowed_ips = v.clone();
+    }
     if let Some(v) = settings.active {
         a.active = v;
     }
@@ -217,6 +228,14 @@ fn validate(s: &PartnerSettings) -> Result<(), OpsError> {
     )?;
     if let Some(Some(v)) = s.low_balance_threshold_usd {
         non_negative("low-balance threshold", v)?;
+    }
+    if s.max_requests_per_15min == Some(Some(0)) {
+        return Err(refused(
+            "requests per 15 minutes must be at least 1 (use `none` for the default 300)",
+        ));
+    }
+    for cidr in s.allowed_ips.iter().flatten() {
+        crate::api::edge::ip_allow::Cidr::parse(cidr).map_err(refused)?;
     }
     Ok(())
 }

@@ -31,6 +31,10 @@ pub struct PartnerSettings {
     pub daily_limit_mxn: Option<Option<Decimal>>,
     pub daily_limit_per_phone_mxn: Option<Option<Decimal>>,
     pub max_topups_per_minute: Option<Option<u32>>,
+    /// Requests per 15-minute window; `Some(None)` = back to the guides' 300.
+    pub max_requests_per_15min: Option<Option<u32>>,
+    /// The IP allowlist (validated CIDRs); `Some(vec![])` turns it off.
+    pub allowed_ips: Option<Vec<String>>,
     pub low_balance_threshold_usd: Option<Option<Decimal>>,
     pub active: Option<bool>,
 }

@@ -81,6 +81,8 @@ pub struct AccountSpec {
     pub commission: &'static str,
     pub active: bool,
     pub max_per_minute: Option<u32>,
+    pub max_per_15min: Option<u32>,
+    pub allowed_ips: Vec<String>,
 }
 
 impl AccountSpec {
@@ -94,6 +96,8 @@ impl AccountSpec {
             commission: "0",
             active: true,
             max_per_minute: None,
+            max_per_15min: None,
+            allowed_ips: Vec::new(),
         }
     }
 }
@@ -110,6 +114,8 @@ pub fn account(spec: &AccountSpec, company: &str) -> Account {
         daily_limit_mxn: spec.daily_limit_mxn.map(dec),
         daily_limit_per_phone_mxn: spec.daily_limit_per_phone_mxn.map(dec),
         max_topups_per_minute: spec.max_per_minute,
+        max_requests_per_15min: spec.max_per_15min,
+        allowed_ips: spec.allowed_ips.clone(),
         api_key_hashes: vec![hash_key(spec.key)],
         secret_key_hash: None,
         active: spec.active,

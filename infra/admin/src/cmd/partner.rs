@@ -93,6 +93,27 @@ pub struct SetArgs {
     /// USD, or `none`.
     #[arg(long, value_parser = limit)]
     pub low_balance_threshold_usd: Option<Limit>,
+    /// Requests per 15-minute window on the partner routes, or `none` (the guides' 300).
+    #[arg(long, value_parser = limit)]
+    pub max_requests_per_15min: Option<Limit>,
+    /// Allow only this source address or CIDR block (repeat for several; replaces the list).
+    #[arg(long = "allow-ip", value_name = "CIDR")]
+    pub allow_ip: Vec<String>,
+    /// Remove the IP allowlist (any address may call).
+    #[arg(long, conflicts_with = "allow_ip")]
+    pub clear_allow_ip: bool,
+}
+
+fn whole(l: Limit, flag: &str) -> anyhow::Result<Option<u32>> {
+    match l.0 {
+        None => Ok(None),
+        Some(d) => d
+            .normalize()
+            .to_string()
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{flag} must be a whole number")),
+    }
 }
 
 fn per_minute(l: Limit) -> anyhow::Result<Option<u32>> {
@@ -123,6 +144,17 @@ impl SetArgs {
             daily_limit_per_phone_mxn: self.daily_limit_per_phone_mxn.map(|l| l.0),
             max_topups_per_minute: self.max_topups_per_minute.map(per_minute).transpose()?,
             low_balance_threshold_usd: self.low_balance_threshold_usd.map(|l| l.0),
+            max_requests_per_15min: self
+                .max_requests_per_15min
+                .map(|l| whole(l, "--max-requests-per-15min"))
+                .transpose()?,
+            allowed_ips: if self.clear_allow_ip {
+                Some(Vec::new())
+            } else if self.allow_ip.is_empty() {
+                None
+            } else {
+                Some(self.allow_ip.iter().map(|c| c.trim().to_owned()).collect())
+            },
             active: None,
         })
     }

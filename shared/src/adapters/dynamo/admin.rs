@@ -210,6 +210,15 @@ fn settings_expr(upd: &PartnerUpdate, next_version: u64) -> UpdateExpr {
             v.filter(|m| *m > 0).map(|m| nu(m as u64)),
         );
     }
+    if let Some(v) = st.max_requests_per_15min {
+        e.set_opt("max_requests_per_15min", v.map(|m| nu(m as u64)));
+    }
+    if let Some(v) = &st.allowed_ips {
+        e.set_opt(
+            "allowed_ips",
+            (!v.is_empty()).then(|| AttributeValue::L(v.iter().map(s).collect())),
+        );
+    }
     if let Some(v) = st.low_balance_threshold_usd {
         e.set_opt("low_balance_threshold_usd", v.map(n));
     }

@@ -94,6 +94,15 @@ pub(super) fn account_item(a: &Account) -> Item {
     if let Some(l) = a.max_topups_per_minute {
         item.insert("max_topups_per_minute".into(), nu(l as u64));
     }
+    if let Some(l) = a.max_requests_per_15min {
+        item.insert("max_requests_per_15min".into(), nu(l as u64));
+    }
+    if !a.allowed_ips.is_empty() {
+        item.insert(
+            "allowed_ips".into(),
+            AttributeValue::L(a.allowed_ips.iter().map(s).collect()),
+        );
+    }
     item.insert(
         "api_key_hashes".into(),
         AttributeValue::L(a.api_key_hashes.iter().map(s).collect()),
@@ -134,6 +143,15 @@ pub(super) fn parse_account(item: &Item) -> Result<Account, StoreError> {
         max_topups_per_minute: opt_dec(item, "max_topups_per_minute")?
             .map(|d| d.try_into().map_err(|_| corrupt("max_topups_per_minute")))
             .transpose()?,
+        max_requests_per_15min: opt_dec(item, "max_requests_per_15min")?
+            .map(|d| d.try_into().map_err(|_| corrupt("max_requests_per_15min")))
+            .transpose()?,
+        allowed_ips: match item.get("allowed_ips") {
+            Some(AttributeValue::L(list)) => {
+                list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
+            }
+            _ => Vec::new(),
+        },
         api_key_hashes: hashes,
         secret_key_hash: opt_s(item, "secret_key_hash")?,
         active: opt_s(item, "status")?.as_deref() == Some("ACTIVE"),

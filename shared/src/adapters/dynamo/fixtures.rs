@@ -34,6 +34,12 @@ pub struct AccountFixture {
     /// Accepted top-ups per minute (default 200, as the guides say; 0 = unlimited).
     #[serde(default = "per_minute")]
     pub max_topups_per_minute: u32,
+    /// Requests per 15 minutes (absent = the guides' 300).
+    #[serde(default)]
+    pub max_requests_per_15min: Option<u32>,
+    /// CIDR allowlist (absent or empty = any address).
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
     #[serde(default = "active")]
     pub active: bool,
     /// The partner's reconcile key (export), as SHA-256 hex and its clear prefix.
@@ -61,6 +67,10 @@ impl AccountFixture {
                 self.customer_id
             ));
         }
+        for cidr in &self.allowed_ips {
+            crate::api::edge::ip_allow::Cidr::parse(cidr)
+                .map_err(|e| format!("{}: {e}", self.customer_id))?;
+        }
         Ok(Account {
             customer_id: CustomerId::parse(&self.customer_id)?,
             company_name: self.company_name.clone(),
@@ -73,6 +83,8 @@ impl AccountFixture {
             daily_limit_per_phone_mxn: self.daily_limit_per_phone_mxn,
             max_topups_per_minute: (self.max_topups_per_minute > 0)
                 .then_some(self.max_topups_per_minute),
+            max_requests_per_15min: self.max_requests_per_15min,
+            allowed_ips: self.allowed_ips.clone(),
             api_key_hashes: vec![self.api_key_sha256.to_ascii_lowercase()],
             secret_key_hash: self.secret_key_sha256.clone(),
             active: self.active,

@@ -15,6 +15,7 @@ mod listing;
 mod parts;
 mod reads;
 mod refund;
+pub mod request_window;
 pub mod schema;
 mod work;
 

@@ -14,6 +14,8 @@ pub struct DistributorError {
     pub code: ResponseCode,
     pub error: String,
     pub extra: Map<String, Value>,
+    /// `Retry-After` seconds (429s only).
+    pub retry_after: Option<u32>,
 }
 
 impl DistributorError {
@@ -23,6 +25,7 @@ impl DistributorError {
             code,
             error: error.into(),
             extra: Map::new(),
+            retry_after: None,
         }
     }
     pub(super) fn unauthorized() -> Self {
@@ -69,13 +72,25 @@ pub(super) fn from_topup(err: TopupError) -> DistributorError {
             e.extra.insert("required_usd".into(), money(required_usd));
             e
         }
-        TopupError::DailyLimitExceeded { .. } => DistributorError::new(
-            429,
-            ResponseCode::AmountLimit,
-            "Daily transaction limit exceeded",
-        ),
-        TopupError::RateLimited { .. } => {
-            DistributorError::new(429, ResponseCode::FrequencyLimit, "Too many requests")
+        TopupError::DailyLimitExceeded { .. } => {
+            let mut e = DistributorError::new(
+                429,
+                ResponseCode::AmountLimit,
+                "Daily transaction limit exceeded",
+            );
+            e.retry_after = Some(crate::api::partner::error::seconds_until_utc_midnight(
+                chrono::Utc::now(),
+            ));
+            e
+        }
+        TopupError::RateLimited {
+            retry_after_seconds,
+            ..
+        } => {
+            let mut e =
+                DistributorError::new(429, ResponseCode::FrequencyLimit, "Too many requests");
+            e.retry_after = Some(retry_after_seconds.max(1));
+            e
         }
         TopupError::IdempotencyConflict { .. } => DistributorError::new(
             400,

@@ -37,7 +37,18 @@ fn refuse(
     rid: &str,
 ) -> Result<Response<Body>, Error> {
     tracing::info!(status = err.http, code = err.code.as_str(), error = %err.error, request_id = rid, "distributor request refused");
-    respond(err.http, err.body(dist_id), rid)
+    let mut resp = json_response(err.http, &err.body(dist_id), rid);
+    if let Some(secs) = err.retry_after {
+        resp.headers_mut()
+            .insert("retry-after", lambda_http::http::HeaderValue::from(secs));
+    }
+    Ok(resp)
+}
+
+/// The account's IP allowlist refused the caller (`edge::ip_allow`): 403 / 05.
+fn ip_check(account: &Account, req: &Request) -> Result<(), DistributorError> {
+    crate::api::edge::ip_allow::check(account, req)
+        .map_err(|_| DistributorError::new(403, ResponseCode::Unauthorized, "IP not authorized"))
 }
 
 /// 200 with the body, or the refusal in the guide's shape.
@@ -78,7 +89,9 @@ async fn bearer(
     let customer = tokens
         .verify(token, "access")
         .ok_or_else(DistributorError::unauthorized)?;
-    account_for(accounts, &customer).await
+    let account = account_for(accounts, &customer).await?;
+    ip_check(&account, req)?;
+    Ok(account)
 }
 
 pub(super) fn string_field<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -139,6 +152,7 @@ pub async fn login(
             Some(a) if matches => a,
             _ => return Err(invalid_credentials()),
         };
+        ip_check(&account, &req)?;
         Ok(tokens.pair(&account.customer_id))
     }
     .await;
@@ -165,6 +179,7 @@ pub async fn refresh(
             .verify(token, "refresh")
             .ok_or_else(DistributorError::unauthorized)?;
         let account = account_for(accounts, &customer).await?;
+        ip_check(&account, &req)?;
         Ok(tokens.pair(&account.customer_id))
     }
     .await;
@@ -241,6 +256,8 @@ mod login_tests {
             daily_limit_mxn: None,
             daily_limit_per_phone_mxn: None,
             max_topups_per_minute: None,
+            max_requests_per_15min: None,
+            allowed_ips: vec![],
             api_key_hashes: vec![],
             secret_key_hash: Some(hash_key(SECRET)),
             active: true,

@@ -61,6 +61,17 @@ pub enum ApiError {
     ServiceUnavailable(String),
     #[error("route not found")]
     RouteNotFound,
+    /// The account has an IP allowlist and the request came from elsewhere.
+    #[error("IP not authorized")]
+    IpNotAuthorized,
+    /// More requests in the current 15-minute window than the account's limit (300 in the
+    /// guides). Counted per customer on every authenticated partner route.
+    #[error("request quota exceeded")]
+    RequestQuotaExceeded {
+        limit: u32,
+        window_seconds: u32,
+        retry_after_seconds: u32,
+    },
 }
 
 impl ApiError {
@@ -74,8 +85,12 @@ impl ApiError {
         match self {
             ApiError::MissingCredentials | ApiError::InvalidCredentials => 401,
             ApiError::Validation { .. } | ApiError::InvalidAmount { .. } => 400,
-            ApiError::InsufficientBalance { .. } | ApiError::TransactionForbidden => 403,
-            ApiError::DailyLimitExceeded { .. } | ApiError::RateLimited { .. } => 429,
+            ApiError::InsufficientBalance { .. }
+            | ApiError::TransactionForbidden
+            | ApiError::IpNotAuthorized => 403,
+            ApiError::DailyLimitExceeded { .. }
+            | ApiError::RateLimited { .. }
+            | ApiError::RequestQuotaExceeded { .. } => 429,
             ApiError::IdempotencyConflict { .. } => 409,
             ApiError::TransactionNotFound | ApiError::RouteNotFound => 404,
             ApiError::RateUnavailable | ApiError::ServiceUnavailable(_) => 503,
@@ -182,8 +197,53 @@ impl ApiError {
                 "success": false,
                 "error": "Not found",
             }),
+            ApiError::IpNotAuthorized => json!({
+                "success": false,
+                "error": "IP not authorized",
+            }),
+            ApiError::RequestQuotaExceeded {
+                limit,
+                window_seconds,
+                retry_after_seconds,
+            } => json!({
+                "success": false,
+                "error": "Too many requests",
+                "message": format!(
+                    "Rate limit exceeded: {limit} requests per {} minutes. Wait {retry_after_seconds} seconds before retrying.",
+                    window_seconds / 60
+                ),
+                "limit": limit,
+                "window_seconds": window_seconds,
+                "retry_after_seconds": retry_after_seconds,
+            }),
         }
     }
+
+    /// Seconds for `Retry-After` on a 429: the window's reset, or for the daily limit the
+    /// time until 00:00 UTC (when the daily counters start again).
+    pub fn retry_after_seconds(&self, now: chrono::DateTime<chrono::Utc>) -> Option<u32> {
+        match self {
+            ApiError::RateLimited {
+                retry_after_seconds,
+                ..
+            }
+            | ApiError::RequestQuotaExceeded {
+                retry_after_seconds,
+                ..
+            } => Some((*retry_after_seconds).max(1)),
+            ApiError::DailyLimitExceeded { .. } => Some(seconds_until_utc_midnight(now)),
+            _ => None,
+        }
+    }
+}
+
+/// Seconds from `now` to the next 00:00 UTC (1..=86400).
+pub fn seconds_until_utc_midnight(now: chrono::DateTime<chrono::Utc>) -> u32 {
+    let next = (now.date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
+    (next - now).num_seconds().clamp(1, 86_400) as u32
 }
 
 impl From<crate::api::http::BadBody> for ApiError {
@@ -296,6 +356,16 @@ mod tests {
             ),
             (ApiError::TransactionNotFound, 404, "Transaction not found"),
             (ApiError::TransactionForbidden, 403, "Forbidden"),
+            (ApiError::IpNotAuthorized, 403, "IP not authorized"),
+            (
+                ApiError::RequestQuotaExceeded {
+                    limit: 300,
+                    window_seconds: 900,
+                    retry_after_seconds: 42,
+                },
+                429,
+                "Too many requests",
+            ),
             (
                 ApiError::RateUnavailable,
                 503,
@@ -350,5 +420,30 @@ mod tests {
         assert_eq!(body["current_balance_usd"], json!(5));
         assert_eq!(body["required_usd"], json!(10.8));
         assert_eq!(body["exchange_rate"], json!(18.52));
+    }
+
+    #[test]
+    fn every_429_says_when_to_retry() {
+        use chrono::TimeZone;
+        // GIVEN 23:59:10 UTC
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 27, 23, 59, 10)
+            .unwrap();
+        // THEN the daily limit resets at midnight (50 s), the windows when they end
+        let daily = ApiError::DailyLimitExceeded {
+            scope: LimitScope::Phone,
+            daily_limit_mxn: dec!(100),
+            used_today_mxn: dec!(100),
+            requested_mxn: 10,
+        };
+        assert_eq!(daily.retry_after_seconds(now), Some(50));
+        let minute = ApiError::RateLimited {
+            limit_per_minute: 200,
+            retry_after_seconds: 12,
+        };
+        assert_eq!(minute.retry_after_seconds(now), Some(12));
+        assert_eq!(ApiError::IpNotAuthorized.retry_after_seconds(now), None);
+        let midnight = chrono::Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap();
+        assert_eq!(seconds_until_utc_midnight(midnight), 86_400);
     }
 }

@@ -19,5 +19,11 @@ pub fn error_response(err: &ApiError, request_id: &str) -> Response<Body> {
     } else {
         tracing::info!(error = %err, status = err.status(), request_id, "request refused");
     }
-    json_response(err.status(), &err.body(), request_id)
+    let mut resp = json_response(err.status(), &err.body(), request_id);
+    // Every 429 says when to retry: the window's reset, or 00:00 UTC for the daily limit.
+    if let Some(secs) = err.retry_after_seconds(chrono::Utc::now()) {
+        resp.headers_mut()
+            .insert("retry-after", lambda_http::http::HeaderValue::from(secs));
+    }
+    resp
 }

@@ -1,0 +1,9 @@
+//! GET /openapi.json — the OpenAPI document (public); see `relier::api::edge::docs`.
+use lambda_http::{run, service_fn, Error};
+use relier::{api::edge::docs, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    run(service_fn(docs::openapi)).await
+}
