@@ -21,6 +21,17 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
+fn dashboard_of(store: &Arc<DynamoStore>) -> relier::dashboard::Dashboard {
+    relier::dashboard::Dashboard {
+        accounts: store.clone(),
+        transactions: store.clone(),
+        reads: store.clone(),
+        sessions: store.clone(),
+        clock: Arc::new(relier::clock::SystemClock),
+        secure: true,
+    }
+}
+
 struct Probes {
     store: Arc<DynamoStore>,
     queue: Option<SqsQueue>,
@@ -172,6 +183,20 @@ async fn every_sample_event_runs_through_its_handler() {
                 };
                 read(resp.unwrap()).await.0
             }
+            "dashboard" => {
+                let req = lambda_http::request::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
+                let resp = dashboard_of(&store).handle(req).await.unwrap();
+                assert!(
+                    resp.headers().get("set-cookie").is_none(),
+                    "no session without sign-in"
+                );
+                assert!(resp.headers()["content-security-policy"]
+                    .to_str()
+                    .unwrap()
+                    .contains("frame-ancestors 'none'"));
+                resp.status().as_u16()
+            }
             "topup-worker" => {
                 let event: aws_lambda_events::event::sqs::SqsEvent =
                     serde_json::from_str(&text).expect("SQS event");
@@ -195,7 +220,7 @@ async fn every_sample_event_runs_through_its_handler() {
         };
         assert!(expected.contains(&status), "events/{name}.json -> {status}");
     }
-    assert!(seen >= 12, "one sample event per function");
+    assert!(seen >= 13, "one sample event per function");
 }
 
 #[tokio::test]

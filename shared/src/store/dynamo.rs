@@ -471,7 +471,7 @@ fn transaction_item(t: &Transaction) -> Item {
     item
 }
 
-fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> {
+pub(crate) fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> {
     let amount: u32 = get_dec(item, "amount_mxn")?
         .try_into()
         .map_err(|_| corrupt("amount_mxn"))?;

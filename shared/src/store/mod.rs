@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+pub mod dashboard;
 pub mod dynamo;
 pub mod schema;
 

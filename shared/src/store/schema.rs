@@ -16,6 +16,9 @@ pub const TRANSACTIONS_KEY: &str = "id";
 /// Sparse GSI over open (PENDING / PROCESSING) transactions, by last update.
 pub const OPEN_INDEX: &str = "open-by-updated";
 pub const OPEN_INDEX_KEYS: (&str, &str) = ("open_status", "updated_at");
+/// Transactions by customer, newest first (partner listing).
+pub const CUSTOMER_INDEX: &str = "customer-by-created";
+pub const CUSTOMER_INDEX_KEYS: (&str, &str) = ("customer_id", "created_at");
 
 fn attr(name: &str) -> AttributeDefinition {
     AttributeDefinition::builder()
@@ -73,6 +76,20 @@ pub async fn create_tables(
             .attribute_definitions(attr(OPEN_INDEX_KEYS.0))
             .attribute_definitions(attr(OPEN_INDEX_KEYS.1))
             .key_schema(key(TRANSACTIONS_KEY, KeyType::Hash))
+            .attribute_definitions(attr(CUSTOMER_INDEX_KEYS.0))
+            .attribute_definitions(attr(CUSTOMER_INDEX_KEYS.1))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(CUSTOMER_INDEX)
+                    .key_schema(key(CUSTOMER_INDEX_KEYS.0, KeyType::Hash))
+                    .key_schema(key(CUSTOMER_INDEX_KEYS.1, KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()?,
+            )
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(OPEN_INDEX)
