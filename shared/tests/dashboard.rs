@@ -7,9 +7,9 @@ mod common;
 use chrono::{Duration, Utc};
 use common::*;
 use lambda_http::{Body, Response};
-use relier::clock::ManualClock;
-use relier::dashboard::{session, Dashboard};
-use relier::store::dynamo::DynamoStore;
+use relier::adapters::clock::ManualClock;
+use relier::adapters::dynamo::DynamoStore;
+use relier::api::dashboard::{session, Dashboard};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -143,7 +143,7 @@ async fn session_is_hashed_sliding_and_ends_at_sign_out() {
     let cookie = raw.split(';').next().unwrap().to_owned();
     let id = cookie.trim_start_matches("relier_session=");
     // THEN only the id's hash is stored
-    use relier::dashboard::ports::SessionStore;
+    use relier::api::dashboard::ports::SessionStore;
     assert!(store
         .get_session(&session::hash_id(id))
         .await
@@ -230,7 +230,7 @@ async fn data_is_the_sessions_customers_only_and_reuses_the_partner_views() {
     // THEN the overview's balance is /api/balance's body
     let (_, overview) = get_json(&d, "/api/dashboard/overview", &cookie).await;
     let (_, api_balance) = read(
-        relier::handlers::balance(
+        relier::api::partner::balance(
             request(
                 "GET",
                 "/api/balance",
@@ -264,7 +264,7 @@ async fn data_is_the_sessions_customers_only_and_reuses_the_partner_views() {
     let cursor = p1["next_cursor"].as_str().expect("a next page");
     let path = format!(
         "/api/dashboard/transactions?limit=2&cursor={}",
-        relier::dashboard::web::encode(cursor)
+        relier::api::dashboard::web::encode(cursor)
     );
     let (_, p2) = get_json(&d, &path, &cookie).await;
     assert_eq!(p2["transactions"][0]["id"], json!(haz_ids[0]));
@@ -296,8 +296,8 @@ async fn data_is_the_sessions_customers_only_and_reuses_the_partner_views() {
     )
     .await;
     assert_eq!(status, 200);
-    let mut expected = relier::views::transaction_status(
-        &relier::store::TransactionReader::get_transaction(
+    let mut expected = relier::api::partner::views::transaction_status(
+        &relier::ports::TransactionReader::get_transaction(
             store.as_ref(),
             &relier::domain::TransactionId::parse(&haz_ids[0]).unwrap(),
         )
@@ -378,7 +378,7 @@ async fn assets_are_hashed_compressed_and_cacheable_pages_are_not() {
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     let html = text(&page);
-    let css = relier::dashboard::assets::url("app.css");
+    let css = relier::api::dashboard::assets::url("app.css");
     assert!(html.contains(&css));
     let resp = d
         .handle(request(

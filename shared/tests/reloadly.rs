@@ -1,14 +1,14 @@
 //! The Reloadly client against a local fake of Reloadly's HTTP API (wiremock). No internet.
 
-use relier::domain::{MxnAmount, Phone, TransactionId};
-use relier::provider::reloadly::{
+use relier::adapters::failover::FailoverProvider;
+use relier::adapters::reloadly::{
     ReloadlyConfig, ReloadlyCredentials, ReloadlyEnv, ReloadlyError, ReloadlyProvider,
     TOPUPS_MEDIA_TYPE,
 };
-use relier::provider::select::{provider_from_lookup, ProviderConfigError};
-use relier::provider::{
-    FailoverProvider, ProviderStatus, TopupOutcome, TopupProvider, TopupRequest,
-};
+use relier::adapters::select::provider_from_lookup;
+use relier::config::ProviderConfigError;
+use relier::domain::{MxnAmount, Phone, TransactionId};
+use relier::ports::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -1036,9 +1036,9 @@ async fn select(
 fn selection_futures_are_send() {
     fn assert_send<T: Send>(_: &T) {}
     // Compile-time only: Lambda mains may spawn these.
-    let f = relier::provider::select::provider_from_env();
+    let f = relier::adapters::select::provider_from_env();
     assert_send(&f);
-    let g = relier::provider::select::reloadly_from_env();
+    let g = relier::adapters::select::reloadly_from_env();
     assert_send(&g);
 }
 

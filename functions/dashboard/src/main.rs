@@ -1,8 +1,8 @@
 //! The partner dashboard: GET/POST /dashboard…, GET /api/dashboard/… — wiring only; logic in
 //! `relier::dashboard`.
 use lambda_http::{run, service_fn, Error};
+use relier::api::dashboard::Dashboard;
 use relier::config::Mode;
-use relier::dashboard::Dashboard;
 use relier::{app::App, telemetry};
 
 #[tokio::main]

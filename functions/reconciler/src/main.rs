@@ -1,6 +1,6 @@
-//! Scheduled reconciler — wiring only; logic in `relier::reconciler`.
+//! Scheduled reconciler — wiring only; logic in `relier::jobs::reconciler`.
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use relier::{app::App, reconciler::Reconciler, telemetry};
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env().await?;
     let service = app.topup_service().await?;
     let queue = app.queue()?;
-    let reconciler = Reconciler::from_app(&app, &service, &queue)?;
+    let reconciler = app.reconciler(&service, &queue)?;
     let reconciler = &reconciler;
     run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
         Ok::<_, Error>(reconciler.run().await?)

@@ -2,8 +2,8 @@
 //! (sandbox partners + rate), `ledger-check` (non-zero exit when any account is off).
 
 use anyhow::{bail, Context};
+use relier::adapters::dynamo::DynamoStore;
 use relier::config::{aws_sdk_config, AppConfig};
-use relier::store::dynamo::DynamoStore;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -18,7 +18,7 @@ async fn main() -> anyhow::Result<()> {
     );
     match args.first().map(String::as_str) {
         Some("setup") => {
-            relier::store::schema::create_tables(
+            relier::adapters::dynamo::schema::create_tables(
                 &dynamo,
                 &config.accounts_table,
                 &config.transactions_table,
@@ -32,10 +32,10 @@ async fn main() -> anyhow::Result<()> {
             if let Some(url) = &config.queue_url {
                 let dlq = std::env::var("TOPUP_DLQ_URL").unwrap_or_else(|_| format!("{url}-dlq"));
                 let sqs = aws_sdk_sqs::Client::new(&sdk);
-                let created = relier::queue::create_queues(
+                let created = relier::adapters::sqs::create_queues(
                     &sqs,
-                    relier::queue::queue_name(url),
-                    relier::queue::queue_name(&dlq),
+                    relier::adapters::sqs::queue_name(url),
+                    relier::adapters::sqs::queue_name(&dlq),
                 )
                 .await?;
                 println!("queue ready: {created}");
@@ -46,15 +46,16 @@ async fn main() -> anyhow::Result<()> {
                 .get(1)
                 .context("usage: relier-admin load-fixtures FILE")?;
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-            let fixtures: relier::fixtures::Fixtures = serde_json::from_str(&text)?;
-            let created = relier::fixtures::load(&store, &fixtures).await?;
+            let fixtures: relier::adapters::dynamo::fixtures::Fixtures =
+                serde_json::from_str(&text)?;
+            let created = relier::adapters::dynamo::fixtures::load(&store, &fixtures).await?;
             println!(
                 "fixtures loaded: {created} new account(s), rate {:?}",
                 fixtures.fx_rate.map(|r| r.to_string())
             );
         }
         Some("ledger-check") => {
-            let reports = relier::ledger::check_all(&store).await?;
+            let reports = relier::jobs::ledger_check::check_all(&store).await?;
             let mut bad = 0;
             for r in &reports {
                 if r.ok() {
