@@ -30,6 +30,7 @@ PIP_PINS=(
   "cfn-lint==1.58.0"
   "cfn-lint-serverless==0.3.6"
   "boto3==1.44.8"
+  "selenium==4.50.0" # the dashboard's browser test (infra/local/browser_test.py)
 )
 DDB_NPM_PKG="amplify-dynamodb-simulator@2.9.30" # ships DynamoDB Local 1.25.1 in emulator/
 DDB_EXPECTED_VERSION_PREFIX="1.25."
@@ -50,7 +51,7 @@ install_venv() {
     return 0
   fi
   command -v python3 >/dev/null || die "python3 not found"
-  log "creating python venv in .tools/venv (moto, cargo-lambda, ziglang, cfn-lint, boto3)"
+  log "creating python venv in .tools/venv (moto, cargo-lambda, ziglang, cfn-lint, boto3, selenium)"
   mkdir -p "$TOOLS"
   [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PINS[@]}" \

@@ -31,8 +31,10 @@ cleanup() {
     # One closing line for the whole run (cargo's own last line is a 0-test binary).
     awk '/^test result:/ {for (i = 1; i <= NF; i++) if ($i == "passed;") s += $(i - 1)}
          /^smoke: [0-9]+ passed/ {s += $2}
+         /^browser: [0-9]+ passed/ {s += $2}
          END {printf "tests: %d passed, 0 failed\n", s}' \
-      "$ROOT/.local/logs/cargo-test.log" "$ROOT/.local/logs/smoke.log"
+      "$ROOT/.local/logs/cargo-test.log" "$ROOT/.local/logs/smoke.log" \
+      "$ROOT/.local/logs/browser.log"
   else
     log "FAILED (exit $rc)"
   fi
@@ -42,6 +44,20 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Debian's chromium + chromedriver for the dashboard's browser test (idempotent: skipped when
+# both are installed; one apt-get update, then apt-get install).
+install_chromium() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    return 0
+  fi
+  local sudo=""
+  ((EUID == 0)) || sudo="sudo"
+  log "installing chromium + chromium-driver (apt)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+install_chromium
 "$STACK" up
 
 log "cargo fmt --check"
@@ -64,6 +80,14 @@ mkdir -p "$ROOT/.local/logs"
 "$ROOT/infra/local/dev.sh" >"$ROOT/.local/logs/dev-smoke.log" 2>&1 &
 dev_pid=$!
 if ! python3 "$ROOT/infra/local/smoke.py" "http://127.0.0.1:${RELIER_WATCH_PORT}" | tee "$ROOT/.local/logs/smoke.log"; then
+  tail -n 40 "$ROOT/.local/logs/dev-smoke.log" >&2 || true
+  exit 1
+fi
+
+# The partner dashboard in a real browser (headless Chromium), against the same make dev.
+log "browser test of the dashboard (screenshots: target/dashboard-screenshots/)"
+if ! "$ROOT/.tools/venv/bin/python" "$ROOT/infra/local/browser_test.py" \
+  "http://127.0.0.1:${RELIER_WATCH_PORT}" "$ROOT/target/dashboard-screenshots" | tee "$ROOT/.local/logs/browser.log"; then
   tail -n 40 "$ROOT/.local/logs/dev-smoke.log" >&2 || true
   exit 1
 fi

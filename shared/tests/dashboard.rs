@@ -376,7 +376,7 @@ async fn assets_are_hashed_compressed_and_cacheable_pages_are_not() {
             && !csp.contains("unsafe-inline")
     );
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
     let html = text(&page);
     let css = relier::api::dashboard::assets::url("app.css");
     assert!(html.contains(&css));

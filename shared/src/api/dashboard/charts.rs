@@ -131,7 +131,7 @@ fn frame(id: &str, title: &str, max_label: &str, body: &str, days: &[DayStats]) 
         .map(|d| d.date.format("%m-%d").to_string())
         .unwrap_or_default();
     format!(
-        r#"<svg id="{id}" class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-t" preserveAspectRatio="none"><title id="{id}-t">{title}</title><line class="axis" x1="{PAD_L}" y1="{y0}" x2="{W}" y2="{y0}"/><line class="axis" x1="{PAD_L}" y1="0" x2="{PAD_L}" y2="{y0}"/><text class="lbl" x="{lx}" y="12" text-anchor="end">{max}</text><text class="lbl" x="{lx}" y="{y0}" text-anchor="end">0</text><text class="lbl" x="{PAD_L}" y="{H}">{first}</text><text class="lbl" x="{W}" y="{H}" text-anchor="end">{last}</text>{body}</svg>"#,
+        r#"<svg id="{id}" class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-t"><title id="{id}-t">{title}</title><line class="axis" x1="{PAD_L}" y1="{y0}" x2="{W}" y2="{y0}"/><line class="axis" x1="{PAD_L}" y1="0" x2="{PAD_L}" y2="{y0}"/><text class="lbl" x="{lx}" y="12" text-anchor="end">{max}</text><text class="lbl" x="{lx}" y="{y0}" text-anchor="end">0</text><text class="lbl" x="{PAD_L}" y="{H}">{first}</text><text class="lbl" x="{W}" y="{H}" text-anchor="end">{last}</text>{body}</svg>"#,
         y0 = H - PAD_B,
         lx = PAD_L - 4.0,
         title = esc(title),

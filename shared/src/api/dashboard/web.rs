@@ -144,7 +144,7 @@ pub fn respond(status: u16, content_type: &str, body: Body) -> Response<Body> {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert(
         "cross-origin-opener-policy",
