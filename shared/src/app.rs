@@ -103,24 +103,18 @@ impl HealthProbes for App {
 }
 
 impl App {
-    /// The distributor JWT signer: `DISTRIBUTOR_JWT_SECRET_ID` (Secrets Manager, read through
-    /// the Parameters and Secrets extension) in AWS, or `DISTRIBUTOR_JWT_SECRET` locally.
+    /// The distributor JWT signer: `DISTRIBUTOR_JWT_SECRET_ID` (Secrets Manager, read with the
+    /// SDK once per cold start, [`crate::adapters::secrets`]) in AWS, or `DISTRIBUTOR_JWT_SECRET` locally.
     pub async fn token_issuer(&self) -> Result<TokenIssuer, BoxError> {
         let secret = match std::env::var("DISTRIBUTOR_JWT_SECRET_ID")
             .ok()
             .filter(|v| !v.is_empty())
         {
             Some(id) => {
-                let port = std::env::var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
-                    .unwrap_or_else(|_| "2773".into());
-                let token = std::env::var("AWS_SESSION_TOKEN").unwrap_or_default();
-                crate::adapters::secrets::fetch_secret_string(
-                    &format!("http://localhost:{port}"),
-                    &id,
-                    &token,
-                    std::time::Duration::from_secs(5),
-                )
-                .await?
+                crate::adapters::secrets::SecretsManager::from_env()
+                    .await
+                    .secret_string(&id)
+                    .await?
             }
             None => std::env::var("DISTRIBUTOR_JWT_SECRET")
                 .map_err(|_| "DISTRIBUTOR_JWT_SECRET or DISTRIBUTOR_JWT_SECRET_ID is required")?,

@@ -16,6 +16,8 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod jobs;
+pub mod ops;
 pub mod ports;
+pub mod reports;
 pub mod telemetry;
 pub mod topup;

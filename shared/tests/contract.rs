@@ -26,6 +26,7 @@ fn dashboard_of(store: &Arc<DynamoStore>) -> relier::api::dashboard::Dashboard {
     relier::api::dashboard::Dashboard {
         accounts: store.clone(),
         transactions: store.clone(),
+        reports: store.clone(),
         reads: store.clone(),
         sessions: store.clone(),
         clock: Arc::new(relier::adapters::clock::SystemClock),
@@ -122,6 +123,14 @@ async fn health_reports_real_dependencies() {
 async fn every_sample_event_runs_through_its_handler() {
     let store = store().await;
     seed_partners(&store).await;
+    // the fixtures' reconcile keys (the export sample uses SmartBiz's)
+    let fixtures: relier::adapters::dynamo::fixtures::Fixtures = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("infra/local/fixtures.json")).unwrap(),
+    )
+    .unwrap();
+    relier::adapters::dynamo::fixtures::load(&store, &fixtures)
+        .await
+        .unwrap();
     let svc = service(&store, "18.52");
     let queue = live_queue().await;
     let mut seen = 0;
@@ -204,6 +213,17 @@ async fn every_sample_event_runs_through_its_handler() {
                     .contains("frame-ancestors 'none'"));
                 resp.status().as_u16()
             }
+            "transactions" | "statement" | "reconcile-export" => {
+                let req = lambda_http::request::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
+                let s = store.as_ref();
+                let resp = match name.as_str() {
+                    "transactions" => relier::api::reports::transactions(req, s, s).await,
+                    "statement" => relier::api::reports::statement(req, s, s).await,
+                    _ => relier::api::reports::reconcile_export(req, s, s).await,
+                };
+                read(resp.unwrap()).await.0
+            }
             "topup-worker" => {
                 let event: aws_lambda_events::event::sqs::SqsEvent =
                     serde_json::from_str(&text).expect("SQS event");
@@ -227,7 +247,7 @@ async fn every_sample_event_runs_through_its_handler() {
         };
         assert!(expected.contains(&status), "events/{name}.json -> {status}");
     }
-    assert!(seen >= 13, "one sample event per function");
+    assert!(seen >= 16, "one sample event per function");
 }
 
 #[tokio::test]
@@ -393,6 +413,25 @@ fn template_declares_the_same_tables_and_queues_as_the_code() {
         keys(&tx["KeySchema"]),
         [(TRANSACTIONS_KEY.into(), "HASH".into())]
     );
+    // every index the code creates (and queries) is declared, with the same keys
+    for (table, name, (hash, range)) in [
+        (accounts, LEDGER_INDEX, LEDGER_INDEX_KEYS),
+        (accounts, PARTNERS_INDEX, PARTNERS_INDEX_KEYS),
+        (tx, CUSTOMER_INDEX, CUSTOMER_INDEX_KEYS),
+        (tx, OPEN_INDEX, OPEN_INDEX_KEYS),
+    ] {
+        let gsi = table["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|g| g["IndexName"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("index {name} missing from template.yaml"));
+        assert_eq!(
+            keys(&gsi["KeySchema"]),
+            [(hash.into(), "HASH".into()), (range.into(), "RANGE".into())]
+        );
+        assert_eq!(gsi["Projection"]["ProjectionType"].as_str(), Some("ALL"));
+    }
     let gsi = &tx["GlobalSecondaryIndexes"][0];
     assert_eq!(gsi["IndexName"].as_str(), Some(OPEN_INDEX));
     assert_eq!(

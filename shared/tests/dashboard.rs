@@ -19,6 +19,7 @@ fn dashboard(store: &Arc<DynamoStore>, clock: Arc<ManualClock>) -> Dashboard {
     Dashboard {
         accounts: store.clone(),
         transactions: store.clone(),
+        reports: store.clone(),
         reads: store.clone(),
         sessions: store.clone(),
         clock,
@@ -348,6 +349,50 @@ async fn data_is_the_sessions_customers_only_and_reuses_the_partner_views() {
         60,
         "30 MXN + 30 USD bars"
     );
+
+    // THEN the listing and the statement are the partner API's bodies (one source of truth)
+    let today = today();
+    let partner = |path: String| {
+        request(
+            "GET",
+            &path,
+            &[("x-api-key", HAZ_KEY), ("x-customer-id", "HAZ_001")],
+            None,
+        )
+    };
+    let q = format!("date_from={today}&date_to={today}&limit=2");
+    let (_, api_list) = read(
+        relier::api::reports::transactions(
+            partner(format!("/api/transactions?{q}")),
+            store.as_ref(),
+            store.as_ref(),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let (_, mine) = get_json(&d, &format!("/api/dashboard/transactions?{q}"), &cookie).await;
+    let mut stripped = mine.clone();
+    for row in stripped["transactions"].as_array_mut().unwrap() {
+        let row = row.as_object_mut().unwrap();
+        row.remove("balance_before_usd");
+        row.remove("balance_after_usd");
+    }
+    assert_eq!(stripped, api_list);
+    let q = format!("date_from={today}&date_to={today}");
+    let (_, api_statement) = read(
+        relier::api::reports::statement(
+            partner(format!("/api/statement?{q}")),
+            store.as_ref(),
+            store.as_ref(),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let (_, mut mine) = get_json(&d, &format!("/api/dashboard/statement?{q}"), &cookie).await;
+    mine["generated_at"] = api_statement["generated_at"].clone();
+    assert_eq!(mine, api_statement);
 
     // THEN the statement's lines add up from opening to closing
     let (_, st) = get_json(&d, "/api/dashboard/statement", &cookie).await;

@@ -12,6 +12,7 @@ async fn main() -> Result<(), Error> {
     let dashboard = Dashboard {
         accounts: app.store.clone(),
         transactions: app.store.clone(),
+        reports: app.store.clone(),
         reads: app.store.clone(),
         sessions: app.store.clone(),
         clock: app.clock.clone(),

@@ -7,3 +7,4 @@ pub mod health;
 pub mod http;
 pub mod json;
 pub mod partner;
+pub mod reports;

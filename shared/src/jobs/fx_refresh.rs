@@ -57,3 +57,26 @@ pub async fn refresh(
     }
     Ok(record)
 }
+
+/// Age reported when no rate is stored at all (a fresh deploy before the first `fx-refresh`).
+pub const NO_RATE_AGE_SECS: i64 = i32::MAX as i64;
+
+/// Emit `FxRateAgeSeconds`, the age of the stored rate (or [`NO_RATE_AGE_SECS`]). The reconciler
+/// calls it every run, so the `fx-rate-age` alarm watches the rate partners are priced with, not
+/// whether `fx-refresh` says it ran. A read error emits nothing (the alarm treats missing data as
+/// breaching).
+pub async fn report_rate_age(
+    reader: &dyn crate::ports::RateReader,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<i64> {
+    let age = match reader.get_rate().await {
+        Ok(Some(rate)) => (now - rate.updated_at).num_seconds().max(0),
+        Ok(None) => NO_RATE_AGE_SECS,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the stored rate for FxRateAgeSeconds");
+            return None;
+        }
+    };
+    crate::telemetry::emit_metric("FxRateAgeSeconds", age as f64, "Seconds");
+    Some(age)
+}

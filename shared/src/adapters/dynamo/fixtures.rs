@@ -36,6 +36,11 @@ pub struct AccountFixture {
     pub max_topups_per_minute: u32,
     #[serde(default = "active")]
     pub active: bool,
+    /// The partner's reconcile key (export), as SHA-256 hex and its clear prefix.
+    #[serde(default)]
+    pub reconcile_key_sha256: Option<String>,
+    #[serde(default)]
+    pub reconcile_key_prefix: Option<String>,
 }
 
 fn active() -> bool {
@@ -94,6 +99,9 @@ pub async fn load(store: &DynamoStore, fixtures: &Fixtures) -> Result<usize, Fix
         if store.put_account(&account, true).await? {
             created += 1;
         }
+        if let Some(hash) = &f.reconcile_key_sha256 {
+            load_reconcile_key(store, &account, hash, f.reconcile_key_prefix.as_deref()).await?;
+        }
     }
     if let Some(rate) = fixtures.fx_rate {
         store
@@ -105,4 +113,45 @@ pub async fn load(store: &DynamoStore, fixtures: &Fixtures) -> Result<usize, Fix
             .await?;
     }
     Ok(created)
+}
+
+/// Register a fixture reconcile key unless it already is (loading twice changes nothing).
+async fn load_reconcile_key(
+    store: &DynamoStore,
+    account: &Account,
+    hash: &str,
+    prefix: Option<&str>,
+) -> Result<(), FixtureError> {
+    use crate::ops::ports::{AdminStore, KeyRecord, ReconcileKey, ReconcileScope};
+    use crate::reports::ports::ReportStore;
+    let hash = hash.to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(FixtureError::Invalid(format!(
+            "{}: reconcile_key_sha256 must be 64 hex chars",
+            account.customer_id
+        )));
+    }
+    if store.reconcile_key(&hash).await?.is_some() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let key = ReconcileKey {
+        scope: ReconcileScope::Partner(account.customer_id.clone()),
+        key: KeyRecord {
+            prefix: prefix.unwrap_or(&hash[..12]).to_owned(),
+            hash,
+            created_at: now,
+            created_by: "fixtures".into(),
+        },
+    };
+    let audit = crate::ops::AuditRecord::new(
+        account.customer_id.as_str(),
+        &crate::ops::Actor("fixtures".into()),
+        "reconcile_key.add",
+        serde_json::Value::Null,
+        serde_json::json!({ "reconcile_key": key.key.prefix }),
+        now,
+    );
+    store.add_reconcile_key(&key, &audit).await?;
+    Ok(())
 }

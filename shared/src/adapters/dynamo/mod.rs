@@ -5,9 +5,11 @@
 //! version as its sequence number. So every balance change has exactly one ledger line with an
 //! exact `balance_before`/`balance_after`, and no interleaving can lose an update.
 
-pub mod dashboard;
 pub mod fixtures;
 pub mod schema;
+
+/// `entity` of account items: the hash key of the sparse `partners` index.
+const PARTNER_ENTITY: &str = "PARTNER";
 
 use crate::domain::{
     Account, Commission, CounterKey, CustomerId, LedgerEntry, LimitCheck, LimitScope, MxnAmount,
@@ -33,6 +35,10 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+mod admin;
+mod dashboard;
+mod listing;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -352,6 +358,8 @@ fn opt_time(item: &Item, k: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
 fn account_item(a: &Account) -> Item {
     let mut item = pk_sk(&account_pk(a.customer_id.as_str()), "ACCOUNT");
     item.insert("customer_id".into(), s(a.customer_id.as_str()));
+    // Sparse key of the `partners` index (lists accounts without a scan).
+    item.insert(schema::PARTNERS_INDEX_KEYS.0.into(), s(PARTNER_ENTITY));
     item.insert("company_name".into(), s(&a.company_name));
     item.insert("balance".into(), n(a.balance));
     item.insert("credit_limit".into(), n(a.credit_limit));
@@ -476,7 +484,7 @@ fn transaction_item(t: &Transaction) -> Item {
     item
 }
 
-pub(crate) fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> {
+fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> {
     let amount: u32 = get_dec(item, "amount_mxn")?
         .try_into()
         .map_err(|_| corrupt("amount_mxn"))?;
@@ -528,6 +536,50 @@ pub(crate) fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> 
     })
 }
 
+/// When a balance change is recorded: never before the account's previous change, so a
+/// ledger's `at` never decreases with its sequence (a statement by time is a contiguous run
+/// of sequence numbers, even if clocks of two Lambda instances disagree by a few ms).
+fn ledger_time(now: DateTime<Utc>, last_change: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    last_change.map_or(now, |last| now.max(last))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ledger_item(
+    customer: &str,
+    seq: u64,
+    tx: &TransactionId,
+    kind: &str,
+    delta: Decimal,
+    before: Decimal,
+    after: Decimal,
+    now: DateTime<Utc>,
+) -> Item {
+    let mut item = ledger_key(customer, seq);
+    item.insert("seq".into(), nu(seq));
+    // Key of the `ledger-by-time` index (statements and the reconciliation export).
+    item.insert(schema::LEDGER_INDEX_KEYS.0.into(), s(customer));
+    item.insert("transaction_id".into(), s(tx.as_str()));
+    item.insert("kind".into(), s(kind));
+    item.insert("delta".into(), n(delta));
+    item.insert("balance_before".into(), n(before));
+    item.insert("balance_after".into(), n(after));
+    item.insert("at".into(), ts(now));
+    item
+}
+
+fn ledger_put_item(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    Ok(TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(corrupt)?,
+        )
+        .build())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn ledger_put(
     table: &str,
@@ -540,24 +592,10 @@ fn ledger_put(
     after: Decimal,
     now: DateTime<Utc>,
 ) -> Result<TransactWriteItem, StoreError> {
-    let mut item = ledger_key(customer, seq);
-    item.insert("seq".into(), nu(seq));
-    item.insert("transaction_id".into(), s(tx.as_str()));
-    item.insert("kind".into(), s(kind));
-    item.insert("delta".into(), n(delta));
-    item.insert("balance_before".into(), n(before));
-    item.insert("balance_after".into(), n(after));
-    item.insert("at".into(), ts(now));
-    Ok(TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(corrupt)?,
-        )
-        .build())
+    ledger_put_item(
+        table,
+        ledger_item(customer, seq, tx, kind, delta, before, after, now),
+    )
 }
 
 fn is_conditional_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
@@ -776,6 +814,7 @@ impl Ledger for DynamoStore {
                 });
             }
             let seq = current.version + 1;
+            let at = ledger_time(now, current.updated_at);
             tx.balance_before = before;
             tx.balance_after = after;
 
@@ -798,7 +837,7 @@ impl Ledger for DynamoStore {
                             .expression_attribute_values(":before", n(before))
                             .expression_attribute_values(":seq", nu(seq))
                             .expression_attribute_values(":v", nu(current.version))
-                            .expression_attribute_values(":now", ts(now))
+                            .expression_attribute_values(":now", ts(at))
                             .expression_attribute_values(":active", s("ACTIVE"))
                             .return_values_on_condition_check_failure(
                                 ReturnValuesOnConditionCheckFailure::AllOld,
@@ -906,7 +945,7 @@ impl Ledger for DynamoStore {
                 -cost,
                 before,
                 after,
-                now,
+                at,
             )?);
 
             self.write();
@@ -1029,6 +1068,7 @@ impl Ledger for DynamoStore {
             let before = account.balance;
             let after = before + tx.amount_usd;
             let seq = account.version + 1;
+            let at = ledger_time(now, account.updated_at);
             let mut items = Vec::with_capacity(5);
             items.push(
                 TransactWriteItem::builder()
@@ -1074,7 +1114,7 @@ impl Ledger for DynamoStore {
                             .expression_attribute_values(":before", n(before))
                             .expression_attribute_values(":seq", nu(seq))
                             .expression_attribute_values(":v", nu(account.version))
-                            .expression_attribute_values(":now", ts(now))
+                            .expression_attribute_values(":now", ts(at))
                             .build()
                             .map_err(corrupt)?,
                     )
@@ -1110,7 +1150,7 @@ impl Ledger for DynamoStore {
                 tx.amount_usd,
                 before,
                 after,
-                now,
+                at,
             )?);
             self.write();
             let result = self

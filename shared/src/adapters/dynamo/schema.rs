@@ -19,6 +19,12 @@ pub const OPEN_INDEX_KEYS: (&str, &str) = ("open_status", "updated_at");
 /// Transactions by customer, newest first (partner listing).
 pub const CUSTOMER_INDEX: &str = "customer-by-created";
 pub const CUSTOMER_INDEX_KEYS: (&str, &str) = ("customer_id", "created_at");
+/// Accounts table: ledger lines by customer and time (statements, reconciliation export).
+pub const LEDGER_INDEX: &str = "ledger-by-time";
+pub const LEDGER_INDEX_KEYS: (&str, &str) = ("ledger_customer", "at");
+/// Accounts table: sparse index of the account items (ops listing, all-partners export).
+pub const PARTNERS_INDEX: &str = "partners";
+pub const PARTNERS_INDEX_KEYS: (&str, &str) = ("entity", "customer_id");
 
 fn attr(name: &str) -> AttributeDefinition {
     AttributeDefinition::builder()
@@ -26,6 +32,20 @@ fn attr(name: &str) -> AttributeDefinition {
         .attribute_type(ScalarAttributeType::S)
         .build()
         .expect("static attribute definition")
+}
+
+fn gsi(name: &str, keys: (&str, &str)) -> GlobalSecondaryIndex {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(keys.0, KeyType::Hash))
+        .key_schema(key(keys.1, KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .expect("static index")
 }
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
@@ -51,8 +71,14 @@ pub async fn create_tables(
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attr(ACCOUNTS_KEYS.0))
             .attribute_definitions(attr(ACCOUNTS_KEYS.1))
+            .attribute_definitions(attr(LEDGER_INDEX_KEYS.0))
+            .attribute_definitions(attr(LEDGER_INDEX_KEYS.1))
+            .attribute_definitions(attr(PARTNERS_INDEX_KEYS.0))
+            .attribute_definitions(attr(PARTNERS_INDEX_KEYS.1))
             .key_schema(key(ACCOUNTS_KEYS.0, KeyType::Hash))
             .key_schema(key(ACCOUNTS_KEYS.1, KeyType::Range))
+            .global_secondary_indexes(gsi(LEDGER_INDEX, LEDGER_INDEX_KEYS))
+            .global_secondary_indexes(gsi(PARTNERS_INDEX, PARTNERS_INDEX_KEYS))
             .send()
             .await?;
         client
@@ -78,30 +104,8 @@ pub async fn create_tables(
             .key_schema(key(TRANSACTIONS_KEY, KeyType::Hash))
             .attribute_definitions(attr(CUSTOMER_INDEX_KEYS.0))
             .attribute_definitions(attr(CUSTOMER_INDEX_KEYS.1))
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(CUSTOMER_INDEX)
-                    .key_schema(key(CUSTOMER_INDEX_KEYS.0, KeyType::Hash))
-                    .key_schema(key(CUSTOMER_INDEX_KEYS.1, KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build()?,
-            )
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(OPEN_INDEX)
-                    .key_schema(key(OPEN_INDEX_KEYS.0, KeyType::Hash))
-                    .key_schema(key(OPEN_INDEX_KEYS.1, KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build()?,
-            )
+            .global_secondary_indexes(gsi(OPEN_INDEX, OPEN_INDEX_KEYS))
+            .global_secondary_indexes(gsi(CUSTOMER_INDEX, CUSTOMER_INDEX_KEYS))
             .send()
             .await?;
     }

@@ -18,7 +18,6 @@
 //!
 //! Secrets: client secret and access token never appear in logs, errors or `Debug` output.
 
-use crate::adapters::secrets::fetch_secret_string;
 use crate::config::ProviderConfigError;
 use crate::domain::Phone;
 use crate::ports::{FxFeed, ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
@@ -45,8 +44,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 pub const DEFAULT_OPERATOR_CACHE_TTL: Duration = Duration::from_secs(3600);
 pub const DEFAULT_OPERATOR_CACHE_CAPACITY: usize = 10_000;
-/// Default port of the AWS Parameters and Secrets Lambda Extension.
-pub const SECRETS_EXTENSION_DEFAULT_PORT: u16 = 2773;
 
 /// Reloadly error codes that mean "rejected, nothing delivered, nothing charged" (seed 003
 /// "Error Codes"), with the reason we record. Matched after [`normalize_code`].
@@ -225,9 +222,9 @@ impl ReloadlyConfig {
     /// - `RELOADLY_ENV` = `sandbox` | `live` (required: a live deployment silently talking to the
     ///   sandbox would "deliver" nothing);
     /// - credentials: `RELOADLY_SECRET_ID` (Secrets Manager id/ARN of a JSON secret
-    ///   `{"client_id", "client_secret"}`, read through the Parameters and Secrets Lambda
-    ///   Extension on `localhost:$PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` (default 2773) with
-    ///   `$AWS_SESSION_TOKEN`), else `RELOADLY_CLIENT_ID` + `RELOADLY_CLIENT_SECRET`;
+    ///   `{"client_id", "client_secret"}`, read with `GetSecretValue` through the AWS SDK,
+    ///   [`crate::adapters::secrets`]; `AWS_ENDPOINT_URL_SECRETS_MANAGER` overrides the endpoint), else
+    ///   `RELOADLY_CLIENT_ID` + `RELOADLY_CLIENT_SECRET`;
     /// - optional `RELOADLY_AUTH_URL`, `RELOADLY_API_URL` (host overrides),
     ///   `RELOADLY_TIMEOUT_MS` (default 20000), `RELOADLY_CONNECT_TIMEOUT_MS` (default 3000),
     ///   `RELOADLY_OPERATOR_CACHE_TTL_SECS` (default 3600).
@@ -273,23 +270,16 @@ impl ReloadlyConfig {
         };
 
         let credentials = if let Some(secret_id) = get("RELOADLY_SECRET_ID") {
-            let token = get("AWS_SESSION_TOKEN")
-                .ok_or(ProviderConfigError::Missing("AWS_SESSION_TOKEN"))?;
-            let port = match get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") {
-                None => SECRETS_EXTENSION_DEFAULT_PORT,
-                Some(p) => p.parse::<u16>().map_err(|_| ProviderConfigError::Invalid {
-                    name: "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
-                    reason: format!("expected a port number, got `{p}`"),
-                })?,
-            };
-            let base = format!("http://localhost:{port}");
-            fetch_credentials_from_extension(
-                &base,
-                &secret_id,
-                &token,
-                connect_timeout.max(Duration::from_secs(5)),
-            )
-            .await?
+            let endpoint = get("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+            let sdk = crate::config::aws_sdk_config().await;
+            let text = crate::adapters::secrets::SecretsManager::new(&sdk, endpoint.as_deref())
+                .secret_string(&secret_id)
+                .await
+                .map_err(|e| ProviderConfigError::Secret {
+                    secret_id: e.secret_id,
+                    reason: e.reason,
+                })?;
+            credentials_from_secret_json(&secret_id, &text)?
         } else {
             let id = get("RELOADLY_CLIENT_ID")
                 .ok_or(ProviderConfigError::Missing("RELOADLY_CLIENT_ID"))?;
@@ -316,22 +306,16 @@ fn trim_base(url: &str) -> String {
     url.trim().trim_end_matches('/').to_owned()
 }
 
-/// Reads `{"client_id": .., "client_secret": ..}` from Secrets Manager through the AWS Parameters
-/// and Secrets Lambda Extension (`GET {extension_base}/secretsmanager/get?secretId=..` with the
-/// `X-Aws-Parameters-Secrets-Token` header). Errors never contain the secret value.
-pub async fn fetch_credentials_from_extension(
-    extension_base: &str,
+/// Reloadly credentials from a secret's JSON `{"client_id": .., "client_secret": ..}`.
+/// Errors never contain the secret value.
+pub fn credentials_from_secret_json(
     secret_id: &str,
-    session_token: &str,
-    timeout: Duration,
+    secret_string: &str,
 ) -> Result<ReloadlyCredentials, ProviderConfigError> {
     let secret_err = |reason: String| ProviderConfigError::Secret {
         secret_id: secret_id.to_owned(),
         reason,
     };
-    let secret_string =
-        fetch_secret_string(extension_base, secret_id, session_token, timeout).await?;
-    let secret_string = secret_string.as_str();
     let secret: Value = serde_json::from_str(secret_string)
         .map_err(|_| secret_err("SecretString is not a JSON object".into()))?;
     let field = |names: &[&str]| {

@@ -1,85 +1,81 @@
-//! The JSON behind every dashboard page (`/api/dashboard/…`). Money fields come from the
-//! partner views (`views::balance`, `views::transaction_status`): one source of truth.
+//! The JSON behind every dashboard page (`/api/dashboard/…`). It reuses the partner and report
+//! views — `views::balance`, the status endpoint's fields (`reports::listing::view`), the
+//! statement (`reports::statement::view`) — and the report store's index queries: one source of
+//! truth for money fields and one way to read a customer's history.
 
 use super::charts::{self, DayStats};
-use super::ports::{DashboardReads, Page, TxFilter, Window};
+use super::ports::DashboardReads;
 use crate::api::json::{money, timestamp};
 use crate::api::partner::views;
 use crate::api::partner::ApiError;
-use crate::domain::{Account, Transaction};
-use crate::domain::{CustomerId, Phone, Reference, TransactionId};
+use crate::domain::{Account, CustomerId, Transaction, TransactionId, TxStatus};
 use crate::ports::{StoreError, TransactionReader};
+use crate::reports::csv;
+use crate::reports::export::transaction_ids;
+use crate::reports::listing;
+use crate::reports::ports::{Page, ReadError, ReportStore, TxFilter, Window};
+use crate::reports::range::{DateRange, MAX_RANGE_DAYS};
+use crate::reports::statement::{self as statement_view, LINES_PER_PAGE};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 pub const DEFAULT_PAGE: usize = 20;
-pub const MAX_PAGE: usize = 100;
-/// Longest transaction/statement window one request may ask for.
-pub const MAX_RANGE_DAYS: i64 = 92;
 /// Days the charts cover (today included).
 pub const CHART_DAYS: i64 = 30;
 /// Most transactions one aggregate or export reads.
 pub const AGGREGATE_CAP: usize = 20_000;
+/// Page size of the bounded reads behind aggregates and the CSV.
+const BATCH: usize = listing::MAX_LIMIT;
 
 fn unavailable(e: StoreError) -> ApiError {
     ApiError::ServiceUnavailable(e.to_string())
 }
 
-/// The listing's query: filters, window, page size, cursor (all from the query string).
+fn read_error(e: ReadError) -> ApiError {
+    match e {
+        ReadError::Cursor(_) => ApiError::validation("cursor is not valid"),
+        ReadError::Store(e) => unavailable(e),
+    }
+}
+
+/// The listing's query: date range, filters, page size, cursor (all from the query string).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    pub range: DateRange,
     pub filter: TxFilter,
     pub status: Option<String>,
     pub limit: usize,
     pub cursor: Option<String>,
 }
 
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
-}
-fn day_end(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_milli_opt(23, 59, 59, 999)
-        .expect("end of day")
-        .and_utc()
-}
-
-/// A date range from `YYYY-MM-DD` parameters; defaults: the last `default_days` up to today.
+/// A date range from `YYYY-MM-DD` parameters; an absent end defaults to today, an absent start
+/// to `default_days` before the end. Ranges follow the report API's rules.
 pub fn date_range(
     from: Option<&str>,
     to: Option<&str>,
     today: NaiveDate,
     default_days: i64,
-) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let parse = |v: &str, name: &str| {
-        NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map_err(|_| ApiError::validation(format!("{name} must be a date (YYYY-MM-DD)")))
-    };
-    let to = match to.filter(|v| !v.is_empty()) {
-        Some(v) => parse(v, "date_to")?,
-        None => today,
-    };
+) -> Result<DateRange, ApiError> {
+    let to = to
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| today.format("%Y-%m-%d").to_string());
     let from = match from.filter(|v| !v.is_empty()) {
-        Some(v) => parse(v, "date_from")?,
-        None => to - Duration::days(default_days - 1),
+        Some(v) => v.to_owned(),
+        None => {
+            let end = NaiveDate::parse_from_str(&to, "%Y-%m-%d").unwrap_or(today);
+            (end - Duration::days(default_days - 1))
+                .format("%Y-%m-%d")
+                .to_string()
+        }
     };
-    if from > to {
-        return Err(ApiError::validation("date_from must not be after date_to"));
-    }
-    if (to - from).num_days() >= MAX_RANGE_DAYS {
-        return Err(ApiError::validation(format!(
-            "the range may cover at most {MAX_RANGE_DAYS} days"
-        )));
-    }
-    Ok((from, to))
+    DateRange::parse(Some(&from), Some(&to), MAX_RANGE_DAYS)
 }
 
 impl Listing {
     /// Parse the listing parameters; bad input is a 400 in the seeds' shape.
     pub fn parse(get: impl Fn(&str) -> Option<String>, today: NaiveDate) -> Result<Self, ApiError> {
-        let (from, to) = date_range(
+        let range = date_range(
             get("date_from").as_deref(),
             get("date_to").as_deref(),
             today,
@@ -88,44 +84,18 @@ impl Listing {
         let status = get("status")
             .map(|s| s.trim().to_ascii_uppercase())
             .filter(|s| !s.is_empty());
-        let statuses = match status.as_deref() {
-            None => vec![],
-            Some("PENDING") => vec!["PENDING".into(), "PROCESSING".into()],
-            Some("SUCCESS") => vec!["SUCCESS".into()],
-            Some("FAILED") => vec!["FAILED".into()],
-            Some(_) => {
-                return Err(ApiError::validation(
-                    "status must be PENDING, SUCCESS or FAILED",
-                ))
-            }
-        };
-        let phone = get("phone")
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .map(|p| Phone::parse(&p).map(|p| p.as_str().to_owned()))
-            .transpose()
-            .map_err(|_| ApiError::validation("phone must be 10 digits"))?;
-        let reference = get("reference")
-            .filter(|r| !r.is_empty())
-            .map(|r| Reference::parse(&r).map(|r| r.as_str().to_owned()))
-            .transpose()
-            .map_err(ApiError::validation)?;
+        let filter = listing::filter(
+            status.as_deref(),
+            get("phone").as_deref().map(str::trim),
+            get("reference").as_deref(),
+        )?;
         let limit = match get("limit").filter(|v| !v.is_empty()) {
             None => DEFAULT_PAGE,
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or_else(|| ApiError::validation(format!("limit must be 1 to {MAX_PAGE}")))?,
+            v => listing::limit(v.as_deref())?,
         };
         Ok(Self {
-            from,
-            to,
-            filter: TxFilter {
-                statuses,
-                phone,
-                reference,
-            },
+            range,
+            filter,
             status,
             limit,
             cursor: get("cursor").filter(|c| !c.is_empty()),
@@ -133,44 +103,45 @@ impl Listing {
     }
 
     pub fn window(&self) -> Window {
-        Window {
-            from: day_start(self.from),
-            to: day_end(self.to),
-        }
+        self.range.window()
     }
 }
 
 /// One transaction as the status endpoint shows it, plus the balance before and after.
 pub fn transaction_detail(tx: &Transaction) -> Value {
     let mut t = views::transaction_status(tx)["transaction"].clone();
-    t["balance_before_usd"] = money(tx.balance_before);
-    t["balance_after_usd"] = money(tx.balance_after);
+    with_balances(&mut t, tx);
     t
 }
 
+fn with_balances(view: &mut Value, tx: &Transaction) {
+    view["balance_before_usd"] = money(tx.balance_before);
+    view["balance_after_usd"] = money(tx.balance_after);
+}
+
+/// `GET /api/transactions`' body for this page, each row with balance before/after.
 pub async fn transactions(
-    reads: &dyn DashboardReads,
+    reports: &dyn ReportStore,
     customer: &CustomerId,
     q: &Listing,
 ) -> Result<Value, ApiError> {
-    let page: Page<Transaction> = reads
+    let page: Page<Transaction> = reports
         .transactions_page(
             customer,
-            q.window(),
+            Some(q.window()),
             &q.filter,
             q.limit,
             q.cursor.as_deref(),
         )
         .await
-        .map_err(unavailable)?
-        .ok_or_else(|| ApiError::validation("cursor is not valid"))?;
-    let rows: Vec<Value> = page.items.iter().map(transaction_detail).collect();
-    Ok(json!({
-        "success": true,
-        "count": rows.len(),
-        "transactions": rows,
-        "next_cursor": page.next,
-    }))
+        .map_err(read_error)?;
+    let mut body = listing::view(&page);
+    if let Some(rows) = body["transactions"].as_array_mut() {
+        for (row, tx) in rows.iter_mut().zip(&page.items) {
+            with_balances(row, tx);
+        }
+    }
+    Ok(body)
 }
 
 /// A transaction of this customer; another customer's id is the same "not found".
@@ -189,36 +160,69 @@ pub async fn transaction(
     Ok(json!({ "success": true, "transaction": transaction_detail(&tx) }))
 }
 
+/// Every transaction of the window (newest first), page by page, at most `cap`; the flag says
+/// whether the cap cut the list.
+pub async fn transactions_in(
+    reports: &dyn ReportStore,
+    customer: &CustomerId,
+    window: Window,
+    filter: &TxFilter,
+    cap: usize,
+) -> Result<(Vec<Transaction>, bool), ApiError> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = reports
+            .transactions_page(customer, Some(window), filter, BATCH, cursor.as_deref())
+            .await
+            .map_err(read_error)?;
+        out.extend(page.items);
+        if out.len() >= cap {
+            let cut = out.len() > cap || page.next.is_some();
+            out.truncate(cap);
+            return Ok((out, cut));
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok((out, false)),
+        }
+    }
+}
+
 /// Overview: the balance view, today's MXN against the daily limit, the last 24 h.
 pub async fn overview(
+    reports: &dyn ReportStore,
     reads: &dyn DashboardReads,
     account: &Account,
     now: DateTime<Utc>,
 ) -> Result<Value, ApiError> {
     let customer = &account.customer_id;
     let day = now.date_naive();
-    let (recent, truncated) = reads
-        .transactions_in(
-            customer,
-            Window {
-                from: now - Duration::hours(24),
-                to: now,
-            },
-            AGGREGATE_CAP,
-        )
-        .await
-        .map_err(unavailable)?;
+    let window = Window {
+        from: now - Duration::hours(24),
+        to: now,
+    };
+    let (recent, truncated) = transactions_in(
+        reports,
+        customer,
+        window,
+        &TxFilter::default(),
+        AGGREGATE_CAP,
+    )
+    .await?;
     let used = match reads.used_mxn(customer, day).await.map_err(unavailable)? {
         Some(v) => v,
-        // No counter today (no customer-wide limit): sum today's top-ups that were not refunded.
+        // No counter today (no customer-wide limit): today's top-ups that were not refunded.
         None => recent
             .iter()
-            .filter(|t| {
-                t.created_at.date_naive() == day && t.status != crate::domain::TxStatus::Failed
-            })
+            .filter(|t| t.created_at.date_naive() == day && t.status != TxStatus::Failed)
             .map(|t| t.amount_mxn.as_decimal())
             .sum(),
     };
+    let threshold = reads
+        .low_balance_threshold(customer)
+        .await
+        .map_err(unavailable)?;
     let stats = charts::summarize(&recent);
     Ok(json!({
         "success": true,
@@ -229,7 +233,8 @@ pub async fn overview(
             "daily_limit_mxn": account.daily_limit_mxn.map(money),
             "daily_limit_per_phone_mxn": account.daily_limit_per_phone_mxn.map(money),
         },
-        "low_balance_threshold_usd": Value::Null,
+        "low_balance_threshold_usd": threshold.map(money),
+        "below_low_balance_threshold": threshold.map(|t| account.balance < t),
         "last_24h": {
             "total": stats.total,
             "success": stats.success,
@@ -244,156 +249,112 @@ pub async fn overview(
 
 /// The last 30 days, one entry per day (oldest first).
 pub async fn charts(
-    reads: &dyn DashboardReads,
+    reports: &dyn ReportStore,
     customer: &CustomerId,
     now: DateTime<Utc>,
 ) -> Result<(Vec<DayStats>, bool), ApiError> {
     let first = now.date_naive() - Duration::days(CHART_DAYS - 1);
-    let (txs, truncated) = reads
-        .transactions_in(
-            customer,
-            Window {
-                from: day_start(first),
-                to: now,
-            },
-            AGGREGATE_CAP,
-        )
-        .await
-        .map_err(unavailable)?;
+    let window = Window {
+        from: first.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+        to: now,
+    };
+    let (txs, truncated) = transactions_in(
+        reports,
+        customer,
+        window,
+        &TxFilter::default(),
+        AGGREGATE_CAP,
+    )
+    .await?;
     Ok((charts::daily(&txs, first, CHART_DAYS as usize), truncated))
 }
 
 pub fn charts_json(days: &[DayStats], truncated: bool) -> Value {
-    json!({ "success": true, "days": days.iter().map(DayStats::to_json).collect::<Vec<_>>(), "truncated": truncated })
+    json!({
+        "success": true,
+        "days": days.iter().map(DayStats::to_json).collect::<Vec<_>>(),
+        "truncated": truncated,
+    })
 }
 
-/// Statement for `[from, to]`: opening balance, ledger lines, closing balance.
+/// `GET /api/statement`'s body for the range (opening balance, ledger lines, closing balance).
 pub async fn statement(
-    reads: &dyn DashboardReads,
+    reports: &dyn ReportStore,
     account: &Account,
-    from: NaiveDate,
-    to: NaiveDate,
+    range: &DateRange,
+    cursor: Option<&str>,
 ) -> Result<Value, ApiError> {
-    let (start, end) = (day_start(from), day_end(to));
-    let entries = reads
-        .ledger(&account.customer_id)
+    let window = range.window();
+    let customer = &account.customer_id;
+    let page = reports
+        .ledger_page(customer, window, LINES_PER_PAGE, cursor)
+        .await
+        .map_err(read_error)?;
+    let opening = match page.items.first() {
+        Some(first) => first.entry.balance_before,
+        None => reports
+            .balance_before(customer, window.from)
+            .await
+            .map_err(unavailable)?
+            .unwrap_or(account.opening_balance),
+    };
+    let txs = reports
+        .transactions_by_id(&transaction_ids(&page.items))
         .await
         .map_err(unavailable)?;
-    let at = |e: &crate::domain::LedgerEntry| {
-        DateTime::parse_from_rfc3339(&e.at)
-            .map(|d| d.with_timezone(&Utc))
-            .ok()
-    };
-    let before: Option<Decimal> = entries
-        .iter()
-        .rev()
-        .find(|e| at(e).is_some_and(|t| t < start))
-        .map(|e| e.balance_after);
-    let lines: Vec<_> = entries
-        .iter()
-        .filter(|e| at(e).is_some_and(|t| t >= start && t <= end))
-        .collect();
-    let opening = before
-        .or_else(|| lines.first().map(|e| e.balance_before))
-        .unwrap_or(if entries.is_empty() {
-            account.balance
-        } else {
-            account.opening_balance
-        });
-    let closing = lines.last().map(|e| e.balance_after).unwrap_or(opening);
-    let debits: Decimal = lines
-        .iter()
-        .filter(|e| e.delta < Decimal::ZERO)
-        .map(|e| e.delta)
-        .sum();
-    let credits: Decimal = lines
-        .iter()
-        .filter(|e| e.delta > Decimal::ZERO)
-        .map(|e| e.delta)
-        .sum();
-    Ok(json!({
-        "success": true,
-        "customer_id": account.customer_id.as_str(),
-        "date_from": from.format("%Y-%m-%d").to_string(),
-        "date_to": to.format("%Y-%m-%d").to_string(),
-        "opening_balance_usd": money(opening),
-        "closing_balance_usd": money(closing),
-        "total_debits_usd": money(debits),
-        "total_credits_usd": money(credits),
-        "currency": "USD",
-        "lines": lines.iter().map(|e| json!({
-            "seq": e.seq,
-            "at": e.at,
-            "kind": e.kind,
-            "transaction_id": e.transaction_id,
-            "amount_usd": money(e.delta),
-            "balance_before_usd": money(e.balance_before),
-            "balance_after_usd": money(e.balance_after),
-        })).collect::<Vec<_>>(),
-    }))
+    statement_view::view(
+        account,
+        range,
+        opening,
+        &page.items,
+        &txs,
+        page.next.as_deref(),
+    )
+    .map_err(|e| {
+        tracing::error!(error = %e, customer = %customer, "ledger chain broken");
+        ApiError::ServiceUnavailable(e.to_string())
+    })
 }
 
-/// CSV of the current filter (every page, up to the aggregate cap), newest first.
+pub const CSV_COLUMNS: [&str; 13] = [
+    "id",
+    "created_at",
+    "processed_at",
+    "status",
+    "phone",
+    "reference",
+    "amount_mxn",
+    "amount_usd",
+    "exchange_rate",
+    "balance_before_usd",
+    "balance_after_usd",
+    "operator_transaction_id",
+    "provider",
+];
+
+/// CSV of the current filter (every page, up to the aggregate cap), newest first: the status
+/// endpoint's fields plus balance before/after, quoted like the reconciliation export.
 pub async fn export_csv(
-    reads: &dyn DashboardReads,
+    reports: &dyn ReportStore,
     customer: &CustomerId,
     q: &Listing,
 ) -> Result<String, ApiError> {
-    let mut out = String::from(
-        "transaction_id,created_at,processed_at,status,phone,reference,amount_mxn,amount_usd,exchange_rate,balance_before_usd,balance_after_usd,operator_transaction_id,provider\r\n",
-    );
-    let mut cursor: Option<String> = None;
-    let mut rows = 0usize;
-    loop {
-        let page = reads
-            .transactions_page(customer, q.window(), &q.filter, MAX_PAGE, cursor.as_deref())
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(|| ApiError::validation("cursor is not valid"))?;
-        for tx in &page.items {
-            let d = transaction_detail(tx);
-            let text = |k: &str| match &d[k] {
-                Value::Null => String::new(),
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let fields = [
-                "id",
-                "created_at",
-                "processed_at",
-                "status",
-                "phone",
-                "reference",
-                "amount_mxn",
-                "amount_usd",
-                "exchange_rate",
-                "balance_before_usd",
-                "balance_after_usd",
-                "operator_transaction_id",
-                "provider",
-            ]
-            .map(|k| csv_field(&text(k)));
-            out.push_str(&fields.join(","));
-            out.push_str("\r\n");
-        }
-        rows += page.items.len();
-        match page.next {
-            Some(next) if rows < AGGREGATE_CAP => cursor = Some(next),
-            _ => return Ok(out),
-        }
+    let (txs, _) = transactions_in(reports, customer, q.window(), &q.filter, AGGREGATE_CAP).await?;
+    let mut out = csv::row(&CSV_COLUMNS.map(|c| if c == "id" { "transaction_id" } else { c }));
+    for tx in &txs {
+        let d = transaction_detail(tx);
+        let fields = CSV_COLUMNS.map(|k| match &d[k] {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        out.push_str(&csv::row(&fields));
     }
+    Ok(out)
 }
 
-/// RFC 4180 quoting; a leading `= + - @` is prefixed with `'` so spreadsheets do not run it.
-pub fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) && v.parse::<f64>().is_err() {
-        format!("'{v}")
-    } else {
-        v.to_owned()
-    };
-    if v.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
+/// Statement range default: the current month up to today.
+pub fn month_to_date(today: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    i64::from(today.day())
 }

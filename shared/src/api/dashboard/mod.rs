@@ -20,6 +20,7 @@ use crate::api::partner::ApiError;
 use crate::domain::Account;
 use crate::ports::Clock;
 use crate::ports::{AccountReader, TransactionReader};
+use crate::reports::ports::ReportStore;
 use html::Ctx;
 use i18n::Lang;
 use lambda_http::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -36,6 +37,8 @@ pub const LANG_COOKIE: &str = "relier_lang";
 pub struct Dashboard {
     pub accounts: Arc<dyn AccountReader>,
     pub transactions: Arc<dyn TransactionReader>,
+    /// Listings and statements: the report store (`GET /api/transactions`, `/api/statement`).
+    pub reports: Arc<dyn ReportStore>,
     pub reads: Arc<dyn DashboardReads>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
@@ -199,7 +202,9 @@ impl Dashboard {
             Ok(match (api, sub) {
                 (false, "") => web::redirect("/dashboard/overview"),
                 (_, "overview") => {
-                    let d = data::overview(self.reads.as_ref(), account, now).await?;
+                    let d =
+                        data::overview(self.reports.as_ref(), self.reads.as_ref(), account, now)
+                            .await?;
                     if api {
                         web::json(200, &d)
                     } else {
@@ -210,11 +215,11 @@ impl Dashboard {
                     let q = data::Listing::parse(get, now.date_naive())?;
                     if sub == "export.csv" {
                         return Ok(csv(
-                            data::export_csv(self.reads.as_ref(), customer, &q).await?,
+                            data::export_csv(self.reports.as_ref(), customer, &q).await?,
                             &q,
                         ));
                     }
-                    let d = data::transactions(self.reads.as_ref(), customer, &q).await?;
+                    let d = data::transactions(self.reports.as_ref(), customer, &q).await?;
                     if api {
                         web::json(200, &d)
                     } else {
@@ -232,7 +237,7 @@ impl Dashboard {
                 }
                 (_, "charts") => {
                     let (days, truncated) =
-                        data::charts(self.reads.as_ref(), customer, now).await?;
+                        data::charts(self.reports.as_ref(), customer, now).await?;
                     if api {
                         web::json(200, &data::charts_json(&days, truncated))
                     } else {
@@ -241,15 +246,16 @@ impl Dashboard {
                 }
                 (_, "statement") => {
                     let today = now.date_naive();
-                    let month_start = today.with_day0(0).unwrap_or(today);
-                    let days = (today - month_start).num_days() + 1;
-                    let (from, to) = data::date_range(
+                    let range = data::date_range(
                         get("date_from").as_deref(),
                         get("date_to").as_deref(),
                         today,
-                        days,
+                        data::month_to_date(today),
                     )?;
-                    let d = data::statement(self.reads.as_ref(), account, from, to).await?;
+                    let cursor = get("cursor").filter(|c| !c.is_empty());
+                    let d =
+                        data::statement(self.reports.as_ref(), account, &range, cursor.as_deref())
+                            .await?;
                     if api {
                         web::json(200, &d)
                     } else {
@@ -334,13 +340,11 @@ impl Dashboard {
     }
 }
 
-use chrono::Datelike;
-
 fn csv(body: String, q: &data::Listing) -> Response<Body> {
     let mut resp = web::respond(200, "text/csv; charset=utf-8", Body::Text(body));
     let name = format!(
         "attachment; filename=\"transactions_{}_{}.csv\"",
-        q.from, q.to
+        q.range.from, q.range.to
     );
     if let Ok(v) = HeaderValue::from_str(&name) {
         resp.headers_mut().insert("content-disposition", v);

@@ -98,8 +98,8 @@ fn tx_row(tx: &Value) -> String {
 /// The filter values as query pairs (for links: CSV, next page).
 pub fn listing_pairs(q: &Listing) -> Vec<(&'static str, String)> {
     vec![
-        ("date_from", q.from.format("%Y-%m-%d").to_string()),
-        ("date_to", q.to.format("%Y-%m-%d").to_string()),
+        ("date_from", q.range.from.format("%Y-%m-%d").to_string()),
+        ("date_to", q.range.to.format("%Y-%m-%d").to_string()),
         ("status", q.status.clone().unwrap_or_default()),
         ("phone", q.filter.phone.clone().unwrap_or_default()),
         ("reference", q.filter.reference.clone().unwrap_or_default()),
@@ -296,13 +296,17 @@ pub fn statement(ctx: &Ctx, d: &Value) -> String {
             a.iter()
                 .map(|l| {
                     let tx = text(&l["transaction_id"]);
+                    let link = if tx.starts_with("RLR") {
+                        format!(r#"<a href="/dashboard/transactions/{0}">{0}</a>"#, esc(&tx))
+                    } else {
+                        esc(&tx)
+                    };
                     format!(
-                        r#"<tr><td>{at}</td><td>{kind}</td><td><a href="/dashboard/transactions/{tx}">{tx}</a></td><td class="num">{amt}</td><td class="num">{bb}</td><td class="num">{ba}</td></tr>"#,
+                        r#"<tr><td>{at}</td><td>{kind}</td><td>{link}</td><td>{rf}</td><td class="num">{amt}</td><td class="num">{ba}</td></tr>"#,
                         at = esc(&text(&l["at"])),
                         kind = esc(&text(&l["kind"])),
-                        tx = esc(&tx),
+                        rf = esc(&text(&l["reference"])),
                         amt = usd(&l["amount_usd"]),
-                        bb = usd(&l["balance_before_usd"]),
                         ba = usd(&l["balance_after_usd"]),
                     )
                 })
@@ -321,7 +325,7 @@ pub fn statement(ctx: &Ctx, d: &Value) -> String {
 <div><label for="date_to">{to}</label><input id="date_to" name="date_to" type="date" value="{tt}"></div>
 <div><button type="submit">{show}</button></div></form>
 <div class="cards">{open}{debits}{credits}{close}</div>
-<div class="table-wrap"><table id="statement-table"><caption class="muted">{title} (USD)</caption><thead><tr><th scope="col">{date}</th><th scope="col">{kind}</th><th scope="col">{id}</th><th scope="col" class="num">USD</th><th scope="col" class="num">{bb}</th><th scope="col" class="num">{ba}</th></tr></thead><tbody>{rows}</tbody></table></div>{none}"#,
+<div class="table-wrap"><table id="statement-table"><caption class="muted">{title} (USD)</caption><thead><tr><th scope="col">{date}</th><th scope="col">{kind}</th><th scope="col">{id}</th><th scope="col">{rf}</th><th scope="col" class="num">USD</th><th scope="col" class="num">{ba}</th></tr></thead><tbody>{rows}</tbody></table></div>{none}{more}"#,
         title = t("statement"),
         from = t("date_from"),
         to = t("date_to"),
@@ -350,9 +354,21 @@ pub fn statement(ctx: &Ctx, d: &Value) -> String {
         date = t("date"),
         kind = t("kind"),
         id = t("id"),
-        bb = t("balance_before"),
+        rf = t("reference"),
         ba = t("balance_after"),
         rows = lines.join(""),
+        more = match d["next_cursor"].as_str() {
+            Some(c) => format!(
+                r#"<p><a id="statement-next" href="/dashboard/statement{}">{}</a></p>"#,
+                esc(&query_string(&[
+                    ("date_from", &text(&d["date_from"])),
+                    ("date_to", &text(&d["date_to"])),
+                    ("cursor", c)
+                ])),
+                t("next_page")
+            ),
+            None => String::new(),
+        },
     );
     layout(ctx, t("statement"), &body)
 }

@@ -1,36 +1,12 @@
-//! What the dashboard reads and writes besides the partner ports: sessions, and bounded
-//! per-customer queries (the `customer-by-created` index, the customer's ledger partition,
-//! the daily counter). Implemented on DynamoDB in `store::dashboard`.
+//! What the dashboard needs besides the partner and report ports (`reports::ports::ReportStore`
+//! serves its listings and statement): sessions, the daily counter and the low-balance
+//! threshold. Implemented on DynamoDB in `adapters::dynamo::dashboard`.
 
 use crate::domain::CustomerId;
-use crate::domain::{LedgerEntry, Transaction};
 use crate::ports::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-
-/// An inclusive time window (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-}
-
-/// Filters of the transaction listing.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TxFilter {
-    /// Stored statuses: PENDING also matches PROCESSING (partners see both as PENDING).
-    pub statuses: Vec<String>,
-    pub phone: Option<String>,
-    pub reference: Option<String>,
-}
-
-/// One page and the opaque cursor of the next (None: no more).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next: Option<String>,
-}
 
 /// A stored session: who it belongs to and when it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,33 +32,16 @@ pub trait SessionStore: Send + Sync {
 
 #[async_trait]
 pub trait DashboardReads: Send + Sync {
-    /// A customer's transactions in `window`, newest first, at most `limit`.
-    /// `cursor` is the `next` of the previous page; a malformed cursor is `Ok(None)`.
-    async fn transactions_page(
-        &self,
-        customer: &CustomerId,
-        window: Window,
-        filter: &TxFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Option<Page<Transaction>>, StoreError>;
-
-    /// A customer's transactions in `window` (for aggregates), at most `cap`; the flag says
-    /// whether the cap cut the list.
-    async fn transactions_in(
-        &self,
-        customer: &CustomerId,
-        window: Window,
-        cap: usize,
-    ) -> Result<(Vec<Transaction>, bool), StoreError>;
-
-    /// The customer's ledger lines, in sequence order.
-    async fn ledger(&self, customer: &CustomerId) -> Result<Vec<LedgerEntry>, StoreError>;
-
     /// MXN counted against the customer's daily limit on `day` (None: no counter that day).
     async fn used_mxn(
         &self,
         customer: &CustomerId,
         day: NaiveDate,
+    ) -> Result<Option<Decimal>, StoreError>;
+
+    /// The balance under which ops want to hear about the account (`relier-admin partner set`).
+    async fn low_balance_threshold(
+        &self,
+        customer: &CustomerId,
     ) -> Result<Option<Decimal>, StoreError>;
 }
