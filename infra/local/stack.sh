@@ -35,6 +35,7 @@ PIP_PINS=(
   "schemathesis==4.32.5"
   "openapi-spec-validator==0.9.0"
   "jsonschema==4.26.0"
+  "selenium==4.50.0" # the dashboard's browser test (infra/local/browser_test.py)
 )
 # Template checkers, each in its own venv: aws-sam-cli pins boto3[crt]==1.43.108 and checkov pins
 # its own boto3, both incompatible with the moto/boto3 pins above (pip cannot resolve them together).
@@ -59,7 +60,7 @@ install_venv() {
     return 0
   fi
   command -v python3 >/dev/null || die "python3 not found"
-  log "creating python venv in .tools/venv (moto, cargo-lambda, ziglang, cfn-lint, boto3, schemathesis)"
+  log "creating python venv in .tools/venv (moto, cargo-lambda, ziglang, cfn-lint, boto3, schemathesis, selenium)"
   mkdir -p "$TOOLS"
   [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PINS[@]}" \

@@ -30,11 +30,11 @@ cleanup() {
     log "all checks passed"
     # One closing line for the whole run (cargo's own last line is a 0-test binary).
     awk '/^test result:/ {for (i = 1; i <= NF; i++) if ($i == "passed;") s += $(i - 1)}
-         /^(smoke|crash): [0-9]+ passed/ {s += $2}
+         /^(smoke|crash|browser): [0-9]+ passed/ {s += $2}
          /^edge [a-z]+: [0-9]+ passed/ {s += $3}
          END {printf "tests: %d passed, 0 failed\n", s}' \
       "$ROOT/.local/logs/cargo-test.log" "$ROOT/.local/logs/smoke.log" "$ROOT/.local/logs/edge.log" \
-      "$ROOT/.local/logs/crash.log"
+      "$ROOT/.local/logs/crash.log" "$ROOT/.local/logs/browser.log"
   else
     log "FAILED (exit $rc)"
   fi
@@ -44,6 +44,20 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Debian's chromium + chromedriver for the dashboard's browser test (idempotent: skipped when
+# both are installed; one apt-get update, then apt-get install).
+install_chromium() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    return 0
+  fi
+  local sudo=""
+  ((EUID == 0)) || sudo="sudo"
+  log "installing chromium + chromium-driver (apt)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+install_chromium
 "$STACK" up
 
 log "cargo fmt --check"
@@ -88,6 +102,13 @@ if ! "$ROOT/infra/local/fuzz.sh" "http://127.0.0.1:${RELIER_WATCH_PORT}" >"$ROOT
   exit 1
 fi
 tail -n 4 "$ROOT/.local/logs/fuzz.log" >&2
+# The partner dashboard in a real browser (headless Chromium), against the same make dev.
+log "browser test of the dashboard (screenshots: target/dashboard-screenshots/)"
+if ! "$ROOT/.tools/venv/bin/python" "$ROOT/infra/local/browser_test.py" \
+  "http://127.0.0.1:${RELIER_WATCH_PORT}" "$ROOT/target/dashboard-screenshots" | tee "$ROOT/.local/logs/browser.log"; then
+  tail -n 40 "$ROOT/.local/logs/dev-smoke.log" >&2 || true
+  exit 1
+fi
 
 stop_dev() {
   kill -TERM "$dev_pid" 2>/dev/null || true

@@ -1,6 +1,7 @@
 //! The HTTP edge: request parsing, authentication, answers in each API's shape. Handlers call
 //! the use cases (`topup/`) through the ports; they never build adapters (that is `app.rs`).
 
+pub mod dashboard;
 pub mod distributor;
 pub mod edge;
 pub mod health;

@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod dashboard;
 type Item = HashMap<String, AttributeValue>;
 
 /// `entity` of account items: the hash key of the sparse `partners` index.
