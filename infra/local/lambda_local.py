@@ -372,12 +372,23 @@ def reaper(functions: dict[str, Function]) -> None:
 ROUTE_PARAM = re.compile(r"\{([^}/]+)\}")
 
 
+def route_param(m):
+    """`{name}` matches one path segment; `{*name}` / `{name+}` (greedy, API Gateway's
+    `{proxy+}`) match the rest of the path."""
+    name = m.group(1).replace("\\", "")  # re.escape escaped `*` and `+`
+    if name.startswith("*"):
+        return f"(?P<{name[1:]}>.+)"
+    if name.endswith("+"):
+        return f"(?P<{name[:-1]}>.+)"
+    return f"(?P<{name}>[^/]+)"
+
+
 def compile_routes(functions):
     out = []
     for method, pattern, fn in lambda_template.routes():
         if fn not in functions:
             raise SystemExit(f"route {method} {pattern} -> unknown function {fn}")
-        regex = "^" + ROUTE_PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}")) + "$"
+        regex = "^" + ROUTE_PARAM.sub(route_param, re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}")) + "$"
         out.append((method, pattern, re.compile(regex), functions[fn]))
     return out
 
