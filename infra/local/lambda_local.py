@@ -439,7 +439,7 @@ class Gateway(http.server.BaseHTTPRequestHandler):
         # What API Gateway (REST) answers for a path/method it has no resource for.
         self._reply(403, b'{"message":"Missing Authentication Token"}')
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = handle_any
 
     def invoke_api(self, name: str, payload: bytes) -> None:
         fn = self.functions.get(name)
