@@ -441,6 +441,13 @@ class Gateway(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = handle_any
 
+    def __getattr__(self, name):
+        # Any other method (QUERY, PROPFIND, ...) is answered like API Gateway: no resource
+        # for it (403), never http.server's 501. HEAD stays 501: a HEAD reply carries no body.
+        if name.startswith("do_") and name != "do_HEAD":
+            return self.handle_any
+        raise AttributeError(name)
+
     def invoke_api(self, name: str, payload: bytes) -> None:
         fn = self.functions.get(name)
         if fn is None:
