@@ -120,6 +120,9 @@ stop_dev
 # Crashes as on Lambda: make dev again with a slow provider and short timers; kill -9 the worker
 # and the topup function mid-flight; everything settles, money moves once (infra/local/crash_test.py).
 log "crash test against make dev (log: .local/logs/dev-crash.log)"
+# The previous bridge's long polls may still be parked in moto; a message sent now could be
+# handed to one of them (and hidden for the visibility timeout). Let them expire first.
+sleep $(( ${SQS_WAIT_SECS:-10} + 2 ))
 SANDBOX_LATENCY_MS=4000 PROCESSING_LEASE_SECS=8 RECONCILER_INTERVAL_SECS=10 \
   "$ROOT/infra/local/dev.sh" >"$ROOT/.local/logs/dev-crash.log" 2>&1 &
 dev_pid=$!
