@@ -90,7 +90,8 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     })
 }
 
-fn percent_decode(raw: &str) -> String {
+/// `application/x-www-form-urlencoded` decoding (`+` is a space; a bad escape stays as is).
+pub fn percent_decode(raw: &str) -> String {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
