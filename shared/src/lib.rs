@@ -22,4 +22,5 @@ pub mod store;
 pub mod telemetry;
 pub mod topup;
 pub mod views;
+pub mod webhooks;
 pub mod worker;

@@ -73,7 +73,7 @@ impl Reconciler<'_> {
                 } => {
                     let ms = (now - tx.created_at).num_milliseconds().max(0);
                     self.ledger
-                        .mark_success(&tx.id, &operator_transaction_id, now, ms)
+                        .mark_success(&tx, &operator_transaction_id, now, ms)
                         .await?;
                     report.succeeded += 1;
                     tracing::info!(transaction_id = %tx.id, "reconciled: SUCCESS");

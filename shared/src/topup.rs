@@ -255,7 +255,7 @@ impl TopupService {
                 let total_ms = (now - tx.created_at).num_milliseconds().max(elapsed);
                 if self
                     .ledger
-                    .mark_success(&tx.id, &operator_transaction_id, now, total_ms)
+                    .mark_success(&tx, &operator_transaction_id, now, total_ms)
                     .await?
                 {
                     tx.status = TxStatus::Success;

@@ -13,6 +13,8 @@ use super::{
 };
 use crate::domain::{Commission, CustomerId, MxnAmount, Phone, TransactionId, TxStatus};
 use crate::error::LimitScope;
+use crate::webhooks::event::low_balance_fires;
+use crate::webhooks::OutboxEvent;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -30,6 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 type Item = HashMap<String, AttributeValue>;
+
+pub mod webhooks;
 
 /// Upper bound on optimistic-concurrency / conflict retries of one debit or refund...
 const MAX_ATTEMPTS: u32 = 400;
@@ -53,6 +57,8 @@ pub struct DynamoStore {
     /// instances) the version condition is what guarantees correctness; this lock only stops
     /// one process's concurrent requests from racing each other into retry storms.
     account_locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Poked after a transaction wrote webhook outbox events (None: only the sweep sends).
+    webhook_queue: Option<Arc<dyn crate::webhooks::queue::DispatchQueue>>,
 }
 
 impl DynamoStore {
@@ -76,7 +82,17 @@ impl DynamoStore {
             transactions_table: transactions_table.into(),
             calls: Arc::new(CallCounter::default()),
             account_locks: Arc::default(),
+            webhook_queue: None,
         }
+    }
+
+    /// Poke this queue after writing webhook outbox events (the dispatcher sends them at once).
+    pub fn with_webhook_queue(
+        mut self,
+        queue: Arc<dyn crate::webhooks::queue::DispatchQueue>,
+    ) -> Self {
+        self.webhook_queue = Some(queue);
+        self
     }
 
     pub fn client(&self) -> &Client {
@@ -377,6 +393,13 @@ fn account_item(a: &Account) -> Item {
     if let Some(at) = a.updated_at {
         item.insert("updated_at".into(), ts(at));
     }
+    if let Some(t) = a.low_balance_usd {
+        item.insert("low_balance_usd".into(), n(t));
+    }
+    item.insert(
+        "low_balance_alerted".into(),
+        AttributeValue::Bool(a.low_balance_alerted),
+    );
     item
 }
 
@@ -410,6 +433,11 @@ fn parse_account(item: &Item) -> Result<Account, StoreError> {
             .try_into()
             .map_err(|_| corrupt("version"))?,
         updated_at: opt_time(item, "updated_at")?,
+        low_balance_usd: opt_dec(item, "low_balance_usd")?,
+        low_balance_alerted: matches!(
+            item.get("low_balance_alerted"),
+            Some(AttributeValue::Bool(true))
+        ),
     })
 }
 
@@ -763,6 +791,18 @@ impl Ledger for DynamoStore {
             let seq = current.version + 1;
             tx.balance_before = before;
             tx.balance_after = after;
+            // balance.low: once per dip below the threshold (the flag is in the same
+            // version-checked update, so two racing debits cannot both fire it).
+            let threshold = current.low_balance_threshold();
+            let low_event =
+                low_balance_fires(after, threshold, current.low_balance_alerted).then(|| {
+                    OutboxEvent::balance_low(&customer, after, threshold, tx.id.as_str(), now)
+                });
+            let balance_update = if low_event.is_some() {
+                "SET balance = :after, version = :seq, updated_at = :now, low_balance_alerted = :alerted"
+            } else {
+                "SET balance = :after, version = :seq, updated_at = :now"
+            };
 
             let mut items = Vec::with_capacity(6);
             // 0: the balance, version-checked (exact before/after, no lost update).
@@ -772,12 +812,21 @@ impl Ledger for DynamoStore {
                         Update::builder()
                             .table_name(&self.accounts_table)
                             .set_key(Some(pk_sk(&account_pk(&customer), "ACCOUNT")))
-                            .update_expression(
-                                "SET balance = :after, version = :seq, updated_at = :now",
-                            )
+                            .update_expression(balance_update)
                             .condition_expression(
                                 "version = :v AND balance = :before AND #st = :active",
                             )
+                            .set_expression_attribute_values(Some(
+                                low_event
+                                    .as_ref()
+                                    .map(|_| {
+                                        HashMap::from([(
+                                            ":alerted".to_owned(),
+                                            AttributeValue::Bool(true),
+                                        )])
+                                    })
+                                    .unwrap_or_default(),
+                            ))
                             .expression_attribute_names("#st", "status")
                             .expression_attribute_values(":after", n(after))
                             .expression_attribute_values(":before", n(before))
@@ -893,6 +942,10 @@ impl Ledger for DynamoStore {
                 after,
                 now,
             )?);
+            // and the balance.low outbox event, if this debit fires it.
+            if let Some(event) = &low_event {
+                items.push(webhooks::outbox_put(&self.accounts_table, event)?);
+            }
 
             self.write();
             let result = self
@@ -902,7 +955,12 @@ impl Ledger for DynamoStore {
                 .send()
                 .await;
             let reasons = match result {
-                Ok(_) => return Ok(DebitOutcome::Debited(Box::new(tx))),
+                Ok(_) => {
+                    if let Some(event) = &low_event {
+                        self.poke_dispatcher(&[event]).await;
+                    }
+                    return Ok(DebitOutcome::Debited(Box::new(tx)));
+                }
                 Err(e) => match classify(e)? {
                     Cancel::Retry => {
                         backoff(attempt).await;
@@ -959,17 +1017,22 @@ impl Ledger for DynamoStore {
 
     async fn mark_success(
         &self,
-        id: &TransactionId,
+        transaction: &Transaction,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
     ) -> Result<bool, StoreError> {
-        self.write();
-        let result = self
-            .client
-            .update_item()
+        let mut done = transaction.clone();
+        done.status = TxStatus::Success;
+        done.operator_transaction_id = Some(operator_transaction_id.to_owned());
+        done.processed_at = Some(processed_at);
+        done.updated_at = processed_at;
+        done.response_time_ms = Some(response_time_ms);
+        let event = OutboxEvent::topup_outcome(&done, processed_at)
+            .ok_or_else(|| corrupt("a SUCCESS record has an outcome event"))?;
+        let update = Update::builder()
             .table_name(&self.transactions_table)
-            .set_key(Some(tx_key(id)))
+            .set_key(Some(tx_key(&transaction.id)))
             .update_expression(
                 "SET #st = :success, operator_transaction_id = :op, processed_at = :at, \
                  updated_at = :at, response_time_ms = :ms REMOVE open_status, lease_until",
@@ -982,13 +1045,37 @@ impl Ledger for DynamoStore {
             .expression_attribute_values(":op", s(operator_transaction_id))
             .expression_attribute_values(":at", ts(processed_at))
             .expression_attribute_values(":ms", AttributeValue::N(response_time_ms.to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(unavailable(e)),
+            .build()
+            .map_err(corrupt)?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            webhooks::outbox_put(&self.accounts_table, &event)?,
+        ];
+        for attempt in 0..5 {
+            self.write();
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    self.poke_dispatcher(&[&event]).await;
+                    return Ok(true);
+                }
+                Err(e) => match classify(e)? {
+                    Cancel::Retry => backoff(attempt).await,
+                    // Already final (someone else settled it), or an ambiguous earlier
+                    // attempt of ours committed: either way not ours to report.
+                    Cancel::Reasons(r) if failed(&r, 0) => return Ok(false),
+                    Cancel::Reasons(_) => return Err(corrupt("outbox event id reused")),
+                },
+            }
         }
+        Err(StoreError::Unavailable(
+            "success did not commit after repeated conflicts".into(),
+        ))
     }
 
     async fn refund_and_fail(
@@ -1000,6 +1087,14 @@ impl Ledger for DynamoStore {
         let customer = tx.customer_id.as_str();
         let amount = tx.amount_mxn.as_decimal();
         let response_ms = (now - tx.created_at).num_milliseconds().max(0);
+        let mut done = tx.clone();
+        done.status = TxStatus::Failed;
+        done.failure_reason = Some(reason.to_owned());
+        done.processed_at = Some(now);
+        done.updated_at = now;
+        done.response_time_ms = Some(response_ms);
+        let event = OutboxEvent::topup_outcome(&done, now)
+            .ok_or_else(|| corrupt("a FAILED record has an outcome event"))?;
         let lock = self.account_lock(customer);
         let _serialized = lock.lock().await;
         let started = std::time::Instant::now();
@@ -1097,6 +1192,7 @@ impl Ledger for DynamoStore {
                 after,
                 now,
             )?);
+            items.push(webhooks::outbox_put(&self.accounts_table, &event)?);
             self.write();
             let result = self
                 .client
@@ -1106,9 +1202,10 @@ impl Ledger for DynamoStore {
                 .await;
             let reasons = match result {
                 Ok(_) => {
+                    self.poke_dispatcher(&[&event]).await;
                     return Ok(RefundOutcome::Refunded {
                         balance_after: after,
-                    })
+                    });
                 }
                 Err(e) => match classify(e)? {
                     Cancel::Retry => {

@@ -49,6 +49,19 @@ pub struct Account {
     pub version: u64,
     /// When the balance last changed (None: never since the account was created).
     pub updated_at: Option<DateTime<Utc>>,
+    /// `balance.low` threshold (None: the default, 1,000 USD).
+    pub low_balance_usd: Option<Decimal>,
+    /// `balance.low` already sent for the current dip below the threshold (re-armed by a
+    /// credit that brings the balance back to or above it).
+    pub low_balance_alerted: bool,
+}
+
+impl Account {
+    /// The `balance.low` threshold in force.
+    pub fn low_balance_threshold(&self) -> Decimal {
+        self.low_balance_usd
+            .unwrap_or(crate::webhooks::event::DEFAULT_LOW_BALANCE_USD)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,17 +218,19 @@ pub trait Ledger: Send + Sync {
         request: DebitRequest,
     ) -> Result<DebitOutcome, StoreError>;
 
-    /// PENDING/PROCESSING -> SUCCESS. Returns false if the record was already final.
+    /// PENDING/PROCESSING -> SUCCESS, with the `topup.succeeded` outbox event in the same
+    /// transaction. Returns false if the record was already final.
     async fn mark_success(
         &self,
-        id: &TransactionId,
+        transaction: &Transaction,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
     ) -> Result<bool, StoreError>;
 
     /// PENDING/PROCESSING -> FAILED, with the balance credited back, counters reversed and a
-    /// REFUND ledger entry, all in one transaction, exactly once.
+    /// REFUND ledger entry and the `topup.failed` outbox event, all in one transaction,
+    /// exactly once.
     async fn refund_and_fail(
         &self,
         transaction: &Transaction,

@@ -16,6 +16,11 @@ pub const TRANSACTIONS_KEY: &str = "id";
 /// Sparse GSI over open (PENDING / PROCESSING) transactions, by last update.
 pub const OPEN_INDEX: &str = "open-by-updated";
 pub const OPEN_INDEX_KEYS: (&str, &str) = ("open_status", "updated_at");
+/// Sparse GSI (accounts table) over PENDING webhook deliveries, by when they are due.
+pub const WEBHOOK_DUE_INDEX: &str = "webhooks-due";
+pub const WEBHOOK_DUE_KEYS: (&str, &str) = ("wh_due", "due_at");
+/// What the sweep reads from the index.
+pub const WEBHOOK_DUE_PROJECTION: [&str; 3] = ["customer_id", "event_id", "attempts"];
 
 fn attr(name: &str) -> AttributeDefinition {
     AttributeDefinition::builder()
@@ -48,8 +53,28 @@ pub async fn create_tables(
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attr(ACCOUNTS_KEYS.0))
             .attribute_definitions(attr(ACCOUNTS_KEYS.1))
+            .attribute_definitions(attr(WEBHOOK_DUE_KEYS.0))
+            .attribute_definitions(attr(WEBHOOK_DUE_KEYS.1))
             .key_schema(key(ACCOUNTS_KEYS.0, KeyType::Hash))
             .key_schema(key(ACCOUNTS_KEYS.1, KeyType::Range))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(WEBHOOK_DUE_INDEX)
+                    .key_schema(key(WEBHOOK_DUE_KEYS.0, KeyType::Hash))
+                    .key_schema(key(WEBHOOK_DUE_KEYS.1, KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::Include)
+                            .set_non_key_attributes(Some(
+                                WEBHOOK_DUE_PROJECTION
+                                    .iter()
+                                    .map(|a| a.to_string())
+                                    .collect(),
+                            ))
+                            .build(),
+                    )
+                    .build()?,
+            )
             .send()
             .await?;
         client
