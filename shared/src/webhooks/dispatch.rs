@@ -67,7 +67,8 @@ impl Dispatcher {
         }
         let now = self.clock.now();
         if let Some(due) = delivery.next_attempt_at {
-            let wait = (due - now).num_seconds();
+            // whole seconds, rounded up (stored times are to the millisecond)
+            let wait = ((due - now).num_milliseconds() + 999).div_euclid(1000);
             if wait > 0 {
                 if let Err(e) = self.queue.send(msg, wait).await {
                     tracing::warn!(event_id, error = %e, "re-delay failed; the sweep will pick it up");
