@@ -1,5 +1,8 @@
 //! relier-admin: local/ops chores. `setup` (tables + queues, idempotent), `load-fixtures FILE`
-//! (sandbox partners + rate), `ledger-check` (non-zero exit when any account is off).
+//! (sandbox partners + rate), `ledger-check` (non-zero exit when any account is off),
+//! `webhook …` and `partner set ID --low-balance-usd N` (src/cmd/webhook.rs).
+
+mod cmd;
 
 use anyhow::{bail, Context};
 use relier::config::{aws_sdk_config, AppConfig};
@@ -40,7 +43,35 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
                 println!("queue ready: {created}");
             }
+            if let Some(url) = &config.webhook_queue_url {
+                let dlq = std::env::var("WEBHOOK_DLQ_URL").unwrap_or_else(|_| format!("{url}-dlq"));
+                let sqs = aws_sdk_sqs::Client::new(&sdk);
+                let created = relier::webhooks::queue::create_queues(
+                    &sqs,
+                    relier::queue::queue_name(url),
+                    relier::queue::queue_name(&dlq),
+                )
+                .await?;
+                println!("webhook queue ready: {created}");
+            }
         }
+        Some("webhook") => {
+            let dispatcher = config.webhook_queue_url.as_ref().map(|url| {
+                relier::webhooks::dispatch::Dispatcher {
+                    store: std::sync::Arc::new(store.clone()),
+                    queue: std::sync::Arc::new(relier::webhooks::queue::SqsDispatchQueue::new(
+                        aws_sdk_sqs::Client::new(&sdk),
+                        url,
+                    )),
+                    sender: std::sync::Arc::new(relier::webhooks::sender::HttpSender::new(
+                        config.mode,
+                    )),
+                    clock: std::sync::Arc::new(relier::clock::SystemClock),
+                }
+            });
+            cmd::webhook::webhook(&args[1..], &store, dispatcher.as_ref(), config.mode).await?;
+        }
+        Some("partner") => cmd::webhook::partner(&args[1..], &store).await?,
         Some("load-fixtures") => {
             let path = args
                 .get(1)
@@ -76,7 +107,10 @@ async fn main() -> anyhow::Result<()> {
                 bail!("ledger check failed");
             }
         }
-        _ => bail!("usage: relier-admin setup | load-fixtures FILE | ledger-check"),
+        _ => bail!(
+            "usage: relier-admin setup | load-fixtures FILE | ledger-check\n{}",
+            cmd::webhook::USAGE
+        ),
     }
     Ok(())
 }

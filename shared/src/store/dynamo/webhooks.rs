@@ -160,6 +160,41 @@ fn parse_endpoint(item: &Item) -> Result<Endpoint, StoreError> {
 }
 
 impl DynamoStore {
+    /// Set an account's `balance.low` threshold (ops). Re-arms the alert when the balance is
+    /// at or above the new threshold; otherwise the next debit alerts (unless already alerted).
+    /// Returns false when the account does not exist.
+    pub async fn set_low_balance_threshold(
+        &self,
+        customer_id: &str,
+        threshold: rust_decimal::Decimal,
+    ) -> Result<bool, StoreError> {
+        use crate::store::AccountReader;
+        let id = crate::domain::CustomerId::parse(customer_id).map_err(corrupt)?;
+        let Some(account) = self.get_account(&id).await? else {
+            return Ok(false);
+        };
+        let rearm = account.balance >= threshold;
+        self.write();
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.accounts_table)
+            .set_key(Some(pk_sk(&super::account_pk(customer_id), "ACCOUNT")))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", super::n(threshold));
+        req = if rearm {
+            req.update_expression("SET low_balance_usd = :t, low_balance_alerted = :f")
+                .expression_attribute_values(":f", AttributeValue::Bool(false))
+        } else {
+            req.update_expression("SET low_balance_usd = :t")
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// After a transaction that wrote outbox events committed: ask the dispatcher to send
     /// them now. Best effort (logged): the sweep delivers anything not poked.
     pub(crate) async fn poke_dispatcher(&self, events: &[&OutboxEvent]) {

@@ -1,0 +1,2 @@
+//! Command groups of relier-admin.
+pub mod webhook;
