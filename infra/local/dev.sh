@@ -22,6 +22,7 @@ fi
 
 watch_pid=""
 bridge_pid=""
+webhook_bridge_pid=""
 cleaning=0
 
 # stop_group PID SIGNAL: the process was started with setsid, so PID is also its process group.
@@ -43,8 +44,9 @@ cleanup() {
   trap - INT TERM EXIT
   log "shutting down"
   stop_group "$bridge_pid" TERM
+  stop_group "$webhook_bridge_pid" TERM
   stop_group "$watch_pid" INT
-  rm -f "$RUN_DIR/watch.pid" "$RUN_DIR/bridge.pid"
+  rm -f "$RUN_DIR/watch.pid" "$RUN_DIR/bridge.pid" "$RUN_DIR/webhook-bridge.pid"
   if ((own_stack)); then
     "$STACK" down || true
   else
@@ -92,6 +94,15 @@ log "starting SQS bridge (topup-worker) + reconciler schedule"
 spawn "$RUN_DIR/bridge.pid" python3 "$ROOT/infra/local/sqs_bridge.py"
 bridge_pid="$SPAWNED_PID"
 
+# Webhooks (issue 10): the same bridge on the webhook queue -> webhook-dispatcher, and the
+# webhook-sweep schedule (every minute in AWS; every 15 s here).
+log "starting SQS bridge (webhook-dispatcher) + webhook-sweep schedule"
+spawn "$RUN_DIR/webhook-bridge.pid" env BRIDGE_QUEUE_URL="$WEBHOOK_QUEUE_URL" \
+  BRIDGE_FUNCTION=webhook-dispatcher BRIDGE_SCHEDULE_FUNCTION=webhook-sweep \
+  RECONCILER_INTERVAL_SECS="${WEBHOOK_SWEEP_INTERVAL_SECS:-15}" \
+  python3 "$ROOT/infra/local/sqs_bridge.py"
+webhook_bridge_pid="$SPAWNED_PID"
+
 cat >&2 <<MSG
 [dev] ready. Try:
 [dev]   curl -s http://127.0.0.1:${RELIER_WATCH_PORT}/health
@@ -100,8 +111,9 @@ cat >&2 <<MSG
 MSG
 
 # Exit (and clean up) as soon as watch or the bridge dies, or on Ctrl-C.
-while kill -0 "$watch_pid" 2>/dev/null && kill -0 "$bridge_pid" 2>/dev/null; do
+while kill -0 "$watch_pid" 2>/dev/null && kill -0 "$bridge_pid" 2>/dev/null \
+  && kill -0 "$webhook_bridge_pid" 2>/dev/null; do
   sleep 1
 done
-log "cargo lambda watch or the SQS bridge exited"
+log "cargo lambda watch or an SQS bridge exited"
 exit 1

@@ -134,6 +134,11 @@ def main():
     status, body = call("GET", "/api/distributor/get_balance")
     check("distributor without token -> 401 (05)", status == 401 and body.get("response_code") == "05", (status, body))
 
+    # Webhooks (issue 10): a local receiver verifies every delivery with `standardwebhooks`.
+    import smoke_webhooks
+
+    smoke_webhooks.run(lambda m, p, headers=None, body=None: call(m, p, headers or HAZ, body), check)
+
     print(f"smoke: {len(passes)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -10,7 +10,7 @@ Never deployed. Started by infra/local/dev.sh next to `cargo lambda watch`:
   maxReceiveCount), as in AWS.
 * every RECONCILER_INTERVAL_SECS (default 60) invokes `reconciler` with a scheduled event.
 
-Env: TOPUP_QUEUE_URL, AWS_ENDPOINT_URL_SQS, AWS_REGION (from infra/local/env.sh),
+Env: TOPUP_QUEUE_URL (or BRIDGE_QUEUE_URL, BRIDGE_FUNCTION, BRIDGE_SCHEDULE_FUNCTION), AWS_ENDPOINT_URL_SQS, AWS_REGION (from infra/local/env.sh),
      RELIER_WATCH_PORT (9000), RECONCILER_INTERVAL_SECS (60), SQS_WAIT_SECS (10),
      WATCH_WAIT_SECS (600: how long to wait for cargo lambda watch to answer at start).
 """
@@ -34,14 +34,20 @@ from botocore.config import Config
 
 ACCOUNT = "123456789012"
 REGION = os.environ.get("AWS_REGION", "us-east-1")
-QUEUE_URL = os.environ.get("TOPUP_QUEUE_URL", f"http://127.0.0.1:5000/{ACCOUNT}/relier-topups")
+# BRIDGE_* (webhooks, issue 10): dev.sh runs a second bridge, webhook queue -> webhook-dispatcher
+# and webhook-sweep on the schedule, with the same code.
+QUEUE_URL = os.environ.get("BRIDGE_QUEUE_URL") or os.environ.get(
+    "TOPUP_QUEUE_URL", f"http://127.0.0.1:5000/{ACCOUNT}/relier-topups"
+)
+WORKER_FN = os.environ.get("BRIDGE_FUNCTION", "topup-worker")
+SCHEDULE_FN = os.environ.get("BRIDGE_SCHEDULE_FUNCTION", "reconciler")
 QUEUE_NAME = QUEUE_URL.rstrip("/").rsplit("/", 1)[-1]
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{QUEUE_NAME}"
 WATCH_HOST = "127.0.0.1"
 WATCH_PORT = int(os.environ.get("RELIER_WATCH_PORT", "9000"))
 WATCH = f"http://{WATCH_HOST}:{WATCH_PORT}"
-WORKER_URL = f"{WATCH}/2015-03-31/functions/topup-worker/invocations"
-RECONCILER_URL = f"{WATCH}/2015-03-31/functions/reconciler/invocations"
+WORKER_URL = f"{WATCH}/2015-03-31/functions/{WORKER_FN}/invocations"
+RECONCILER_URL = f"{WATCH}/2015-03-31/functions/{SCHEDULE_FN}/invocations"
 RECONCILER_INTERVAL = float(os.environ.get("RECONCILER_INTERVAL_SECS", "60"))
 WAIT_SECS = max(0, min(20, int(os.environ.get("SQS_WAIT_SECS", "10"))))
 WATCH_WAIT = float(os.environ.get("WATCH_WAIT_SECS", "600"))
@@ -147,7 +153,7 @@ def scheduled_event() -> dict:
         "account": ACCOUNT,
         "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/relier-reconciler-local"],
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/relier-{SCHEDULE_FN}-local"],
         "detail": {},
     }
 
@@ -155,7 +161,7 @@ def scheduled_event() -> dict:
 def handle_batch(sqs, messages: list[dict]) -> None:
     ok, resp = invoke(WORKER_URL, sqs_event(messages))
     if not ok:
-        log(f"topup-worker invoke failed, deleting none of {len(messages)} message(s): {resp}")
+        log(f"{WORKER_FN} invoke failed, deleting none of {len(messages)} message(s): {resp}")
         return
     failed: set[str] = set()
     if isinstance(resp, dict) and resp.get("batchItemFailures") is not None:
@@ -179,7 +185,7 @@ def handle_batch(sqs, messages: list[dict]) -> None:
         )
         for f in r.get("Failed", []):
             log(f"delete failed: {f}")
-    log(f"topup-worker: {len(messages)} message(s), {len(done)} done, {len(failed)} to retry")
+    log(f"{WORKER_FN}: {len(messages)} message(s), {len(done)} done, {len(failed)} to retry")
 
 
 def main() -> None:
@@ -193,15 +199,15 @@ def main() -> None:
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:5000"),
             config=Config(read_timeout=WAIT_SECS + 10, retries={"max_attempts": 2}),
         )
-        log(f"polling {QUEUE_URL} -> topup-worker; reconciler every {RECONCILER_INTERVAL:.0f}s")
+        log(f"polling {QUEUE_URL} -> {WORKER_FN}; {SCHEDULE_FN} every {RECONCILER_INTERVAL:.0f}s")
         next_reconcile = time.monotonic() + RECONCILER_INTERVAL
         while True:
             if time.monotonic() >= next_reconcile:
                 ok, resp = invoke(RECONCILER_URL, scheduled_event())
                 if not ok:
-                    log(f"reconciler invoke FAILED: {resp}")
+                    log(f"{SCHEDULE_FN} invoke FAILED: {resp}")
                 elif resp:
-                    log(f"reconciler: {json.dumps(resp)[:200]}")
+                    log(f"{SCHEDULE_FN}: {json.dumps(resp)[:200]}")
                 next_reconcile = time.monotonic() + RECONCILER_INTERVAL
             try:
                 r = sqs.receive_message(

@@ -30,6 +30,7 @@ PIP_PINS=(
   "cfn-lint==1.58.0"
   "cfn-lint-serverless==0.3.6"
   "boto3==1.44.8"
+  "standardwebhooks==1.1.0" # webhooks smoke test (infra/local/smoke_webhooks.py)
 )
 DDB_NPM_PKG="amplify-dynamodb-simulator@2.9.30" # ships DynamoDB Local 1.25.1 in emulator/
 DDB_EXPECTED_VERSION_PREFIX="1.25."
