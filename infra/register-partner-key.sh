@@ -1,25 +1,49 @@
 #!/usr/bin/env bash
-# Register a partner's existing x-api-key with API Gateway so the usage plan (rate limit, burst,
-# daily quota) applies to it. Partners already send this key in `x-api-key`; API Gateway rejects
-# keys that are not registered (401 {"success":false,"error":"Invalid API credentials"}).
+# Register a partner's x-api-key with API Gateway so the usage plan (rate limit, burst, daily
+# quota) applies to it, or delete it from API Gateway after `relier-admin key revoke`.
+# The key itself comes from `relier-admin partner create` / `key add` (which store its hash).
 #
-#   infra/register-partner-key.sh STACK_NAME CUSTOMER_ID API_KEY_VALUE
-#   e.g. infra/register-partner-key.sh relier HAZ_001 "$HAZ_KEY"     (never paste keys into shell history)
+#   infra/register-partner-key.sh STACK_NAME CUSTOMER_ID API_KEY_VALUE|-     (- reads the key from stdin)
+#   infra/register-partner-key.sh --delete STACK_NAME CUSTOMER_ID KEY_PREFIX
+#   e.g. relier-admin key add HAZ_001 ... ; infra/register-partner-key.sh relier HAZ_001 - < key.txt
 #
-# Idempotent: an existing key named relier-<stack>-<customer> is reused. Needs the aws CLI and
-# apigateway:GET/POST rights. The key value must be >= 20 characters (API Gateway minimum).
+# One API Gateway key per partner key, named relier-<stack>-<customer>-<first 12 characters>, so
+# two keys of a partner are both valid during a rotation. Idempotent. Needs the aws CLI and
+# apigateway:GET/POST/DELETE rights. Keys must be >= 20 characters (API Gateway minimum).
 set -euo pipefail
 
+delete=0
+if [[ "${1:-}" == "--delete" ]]; then
+  delete=1
+  shift
+fi
 if [[ $# -ne 3 ]]; then
-  echo "usage: $0 STACK_NAME CUSTOMER_ID API_KEY_VALUE" >&2
+  echo "usage: $0 STACK_NAME CUSTOMER_ID API_KEY_VALUE|-   or   $0 --delete STACK_NAME CUSTOMER_ID KEY_PREFIX" >&2
   exit 2
 fi
 stack="$1" customer="$2" value="$3"
+
+if ((delete)); then
+  name="relier-${stack}-${customer}-${value:0:12}"
+  key_id="$(aws apigateway get-api-keys --name-query "$name" \
+    --query "items[?name=='$name'].id | [0]" --output text)"
+  if [[ -z "$key_id" || "$key_id" == "None" ]]; then
+    echo "no API Gateway key named $name"
+  else
+    aws apigateway delete-api-key --api-key "$key_id"
+    echo "deleted API Gateway key $key_id ($name)"
+  fi
+  exit 0
+fi
+
+if [[ "$value" == "-" ]]; then
+  IFS= read -r value
+fi
 if ((${#value} < 20)); then
   echo "API Gateway API keys must be at least 20 characters; issue the partner a longer key" >&2
   exit 2
 fi
-name="relier-${stack}-${customer}"
+name="relier-${stack}-${customer}-${value:0:12}"
 
 plan_id="$(aws cloudformation describe-stacks --stack-name "$stack" \
   --query "Stacks[0].Outputs[?OutputKey=='UsagePlanId'].OutputValue" --output text)"

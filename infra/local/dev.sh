@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make dev`: local stack + fixtures + cargo lambda watch (127.0.0.1:9000) + SQS/schedule bridge.
-# Ctrl-C stops the bridge, watch, and the stack services that this run started.
+# `make dev`: local stack + fixtures + the API on 127.0.0.1:$RELIER_WATCH_PORT (lambda_local.py:
+# API Gateway + Lambda with several instances per function, crashes and timeouts as in AWS) +
+# SQS/schedule bridge. RELEASE=1 runs release builds. Ctrl-C (or SIGTERM) stops the bridge, the
+# API and every function instance, and the stack services that this run started.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -20,9 +22,8 @@ if ! ls "$ROOT"/.local/pids/*.pid >/dev/null 2>&1; then
   own_stack=1
 fi
 
-watch_pid=""
+api_pid=""
 bridge_pid=""
-webhook_bridge_pid=""
 cleaning=0
 
 # stop_group PID SIGNAL: the process was started with setsid, so PID is also its process group.
@@ -44,9 +45,8 @@ cleanup() {
   trap - INT TERM EXIT
   log "shutting down"
   stop_group "$bridge_pid" TERM
-  stop_group "$webhook_bridge_pid" TERM
-  stop_group "$watch_pid" INT
-  rm -f "$RUN_DIR/watch.pid" "$RUN_DIR/bridge.pid" "$RUN_DIR/webhook-bridge.pid"
+  stop_group "$api_pid" TERM
+  rm -f "$RUN_DIR/api.pid" "$RUN_DIR/bridge.pid"
   if ((own_stack)); then
     "$STACK" down || true
   else
@@ -76,32 +76,36 @@ spawn() {
   SPAWNED_PID="$(cat "$pidfile")"
 }
 
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if port_in_use "$RELIER_WATCH_PORT"; then
+  log "port $RELIER_WATCH_PORT (RELIER_WATCH_PORT) is taken: another make dev or watch? stop it or export another RELIER_WATCH_PORT"
+  exit 1
+fi
+
 "$STACK" up
 
 log "loading fixtures (infra/local/fixtures.json)"
 cargo run -q -p relier-admin -- load-fixtures infra/local/fixtures.json
 
-# Build every function up front, so the first request to each answers in a second instead of
-# waiting for watch's on-demand compile.
-log "building the functions (cargo build --workspace --bins)"
-cargo build --workspace --bins
+# Build every function up front: the API runs the binaries (rebuild in another terminal and the
+# API picks the new ones up).
+if [[ "${RELEASE:-0}" != "0" && -n "${RELEASE:-}" ]]; then
+  export RELEASE=1
+  log "building the functions (nice cargo build --release --workspace --bins)"
+  nice -n 10 cargo build --release --workspace --bins
+else
+  export RELEASE=0
+  log "building the functions (cargo build --workspace --bins)"
+  cargo build --workspace --bins
+fi
 
-log "starting cargo lambda watch on http://127.0.0.1:${RELIER_WATCH_PORT}"
-spawn "$RUN_DIR/watch.pid" cargo lambda watch -A 127.0.0.1 -P "$RELIER_WATCH_PORT"
-watch_pid="$SPAWNED_PID"
+log "starting the API (lambda_local.py) on http://127.0.0.1:${RELIER_WATCH_PORT}"
+spawn "$RUN_DIR/api.pid" python3 "$ROOT/infra/local/lambda_local.py"
+api_pid="$SPAWNED_PID"
 
 log "starting SQS bridge (topup-worker) + reconciler schedule"
 spawn "$RUN_DIR/bridge.pid" python3 "$ROOT/infra/local/sqs_bridge.py"
 bridge_pid="$SPAWNED_PID"
-
-# Webhooks (issue 10): the same bridge on the webhook queue -> webhook-dispatcher, and the
-# webhook-sweep schedule (every minute in AWS; every 15 s here).
-log "starting SQS bridge (webhook-dispatcher) + webhook-sweep schedule"
-spawn "$RUN_DIR/webhook-bridge.pid" env BRIDGE_QUEUE_URL="$WEBHOOK_QUEUE_URL" \
-  BRIDGE_FUNCTION=webhook-dispatcher BRIDGE_SCHEDULE_FUNCTION=webhook-sweep \
-  RECONCILER_INTERVAL_SECS="${WEBHOOK_SWEEP_INTERVAL_SECS:-15}" \
-  python3 "$ROOT/infra/local/sqs_bridge.py"
-webhook_bridge_pid="$SPAWNED_PID"
 
 cat >&2 <<MSG
 [dev] ready. Try:
@@ -110,10 +114,9 @@ cat >&2 <<MSG
 [dev] Ctrl-C to stop.
 MSG
 
-# Exit (and clean up) as soon as watch or the bridge dies, or on Ctrl-C.
-while kill -0 "$watch_pid" 2>/dev/null && kill -0 "$bridge_pid" 2>/dev/null \
-  && kill -0 "$webhook_bridge_pid" 2>/dev/null; do
+# Exit (and clean up) as soon as the API or the bridge dies, or on Ctrl-C.
+while kill -0 "$api_pid" 2>/dev/null && kill -0 "$bridge_pid" 2>/dev/null; do
   sleep 1
 done
-log "cargo lambda watch or an SQS bridge exited"
+log "the API (lambda_local.py) or the SQS bridge exited"
 exit 1

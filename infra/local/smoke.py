@@ -4,17 +4,28 @@
 Talks HTTP exactly as the partner guides do (seed curl examples), with the sandbox fixture
 keys. Standard library only. Exit code 0 when every check passes. Used by `make test` (after the
 unit and integration tests) and by hand: `python3 infra/local/smoke.py [BASE_URL]`.
+Against a deployed sandbox stack (infra/smoke-deployed.sh) the credentials come from the
+environment: SMOKE_CUSTOMER_ID, SMOKE_API_KEY, SMOKE_DISTRIBUTOR_SECRET (defaults: the fixtures).
 """
 
+import csv
+import io
 import json
+import os
+import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
 BASE = (sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:9000").rstrip("/")
-HAZ = {"x-api-key": "haz_prod_2025", "x-customer-id": "HAZ_001"}
+CUSTOMER = os.environ.get("SMOKE_CUSTOMER_ID", "HAZ_001")
+HAZ = {"x-api-key": os.environ.get("SMOKE_API_KEY", "haz_prod_2025"), "x-customer-id": CUSTOMER}
+DISTRIBUTOR = os.environ.get("SMOKE_DISTRIBUTOR_ID", "SMARTBIZ_001")
+DISTRIBUTOR_SECRET = os.environ.get(
+    "SMOKE_DISTRIBUTOR_SECRET", "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102")
 failures = []
 passes = []
 
@@ -42,6 +53,80 @@ def check(name, ok, detail=""):
     (passes if ok else failures).append(name)
 
 
+def get_raw(path, headers=None):
+    req = urllib.request.Request(BASE + path, method="GET", headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode("utf-8", errors="replace")
+
+
+SMARTBIZ = {"x-api-key": "smartbiz_prod_7d086ce74101615476169835689efbcd", "x-customer-id": "SMARTBIZ_001"}
+SMARTBIZ_RECONCILE = {"x-reconcile-key": "smartbiz_reconcile_local_0123456789abcdef"}
+
+
+def reconciliation(ref):
+    """SmartBiz guide: reconciliation CSV export, plus the partner listing and statement."""
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    tricky = f'{ref},"quoted" ref'
+    status, body = call("POST", "/api/enviadespensa/topup", SMARTBIZ,
+                        {"phone": "5537686660", "amount": 10, "reference": tricky})
+    check("SmartBiz top-up with a comma/quote reference", status == 200, (status, body))
+    wire = f"WIRE {ref}, \"urgent\"\nsecond line"
+    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+        # a credit through the ops tool (local stack only): its reference has a newline too
+        done = subprocess.run(["cargo", "run", "-q", "-p", "relier-admin", "--", "credit", "SMARTBIZ_001",
+                               "--usd", "0.01", "--reference", wire, "--note", "smoke"],
+                              capture_output=True, text=True)
+        check("relier-admin credit", done.returncode == 0, done.stderr)
+    else:
+        wire = None
+    query = f"/api/admin/reconcile/export?date_from={today}&date_to={today}"
+    status, headers, text = get_raw(query, SMARTBIZ_RECONCILE)
+    headers = {k.lower(): v for k, v in headers.items()}
+    check("reconcile export 200 text/csv", status == 200 and headers.get("content-type", "").startswith("text/csv"),
+          (status, headers, text[:300]))
+    check("reconcile export is an attachment", headers.get("content-disposition", "").startswith("attachment; filename="),
+          headers)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    refs = [r.get("reference") for r in rows]
+    check("CSV keeps a reference with comma and quotes", tricky in refs, refs[-5:])
+    if wire:
+        check("CSV keeps a reference with a newline", wire in refs, refs[-5:])
+    check("CSV has only SmartBiz rows", rows and all(r["customer_id"] == "SMARTBIZ_001" for r in rows),
+          {r.get("customer_id") for r in rows})
+    needed = {"transaction_id", "created_at", "processed_at", "customer_id", "company", "phone", "amount_mxn",
+              "amount_usd", "exchange_rate", "commission", "status", "reference", "operator_transaction_id",
+              "provider", "response_time_ms", "balance_before_usd", "balance_after_usd", "kind"}
+    check("CSV has the listed columns", rows and needed <= set(rows[0]), list(rows[0]) if rows else None)
+    if rows:
+        cents = lambda s: round(float(s) * 100)
+        total = sum(cents(r["delta_usd"]) for r in rows)
+        check("CSV reconciles to the cent", cents(rows[0]["balance_before_usd"]) + total == cents(rows[-1]["balance_after_usd"]),
+              (rows[0]["balance_before_usd"], total, rows[-1]["balance_after_usd"]))
+    status, _, _ = get_raw(query)
+    check("export without x-reconcile-key -> 401", status == 401, status)
+    status, _, _ = get_raw(query, {"x-reconcile-key": "haz_prod_2025"})
+    check("export with a wrong key -> 401", status == 401, status)
+    status, _, text = get_raw("/api/admin/reconcile/export?date_from=2025-01-01&date_to=2025-12-31", SMARTBIZ_RECONCILE)
+    check("export over 93 days -> 400", status == 400 and '"Validation failed"' in text, (status, text))
+    status, _, text = get_raw("/api/admin/reconcile/export?date_from=2025-10-31&date_to=2025-10-01", SMARTBIZ_RECONCILE)
+    check("export from > to -> 400", status == 400, (status, text))
+
+    status, body = call("GET", "/api/transactions?limit=2", SMARTBIZ)
+    check("GET /api/transactions newest first with next_cursor",
+          status == 200 and len(body.get("transactions", [])) == 2 and body.get("next_cursor"), (status, body))
+    status, body = call("GET", f"/api/transactions?reference={urllib.parse.quote(tricky)}", SMARTBIZ)
+    check("GET /api/transactions?reference finds it", status == 200 and body.get("count") == 1, (status, body))
+    status, body = call("GET", f"/api/statement?date_from={today}&date_to={today}", SMARTBIZ)
+    ok = status == 200 and isinstance(body, dict)
+    if ok:
+        total = sum(round(l["amount_usd"] * 100) for l in body["lines"])
+        ok = round(body["opening_balance_usd"] * 100) + total == round(body["closing_balance_usd"] * 100)
+    check("GET /api/statement: opening + lines == closing", ok, (status, body))
+
+
 def wait_ready(deadline_s=600):
     start = time.time()
     while time.time() - start < deadline_s:
@@ -67,7 +152,7 @@ def main():
         "balance body is the seed's",
         isinstance(body, dict)
         and set(body) == {"success", "customer_id", "company_name", "current_balance", "credit_limit", "currency"}
-        and body["customer_id"] == "HAZ_001" and body["currency"] == "USD",
+        and body["customer_id"] == CUSTOMER and body["currency"] == "USD",
         body,
     )
     before = body.get("current_balance") if isinstance(body, dict) else None
@@ -122,7 +207,7 @@ def main():
 
     # Distributor API (seed 002): JWT login with the SmartBiz guide's secret, then a purchase.
     status, body = call("POST", "/api/distributor/login", body={
-        "customer_id": "SMARTBIZ_001", "secret_key": "SBT_545970e108537acd351c88ef1d8f572e52c6422058204102"})
+        "customer_id": DISTRIBUTOR, "secret_key": DISTRIBUTOR_SECRET})
     check("distributor login 200 with tokens", status == 200 and body.get("token_type") == "Bearer", (status, body))
     bearer = {"Authorization": "Bearer " + (body.get("access_token", "") if isinstance(body, dict) else "")}
     status, body = call("GET", "/api/distributor/get_balance", bearer)
@@ -133,6 +218,8 @@ def main():
     check("distributor purchase approved (00)", status == 200 and body.get("response_code") == "00", (status, body))
     status, body = call("GET", "/api/distributor/get_balance")
     check("distributor without token -> 401 (05)", status == 401 and body.get("response_code") == "05", (status, body))
+
+    reconciliation(ref)
 
     # Webhooks (issue 10): a local receiver verifies every delivery with `standardwebhooks`.
     import smoke_webhooks

@@ -2,6 +2,7 @@
 # Local AWS stand-ins for Relier: DynamoDB Local (port 8000) and moto/SQS (port 5000).
 #
 #   infra/local/stack.sh install   # idempotent: .tools/venv (moto, cargo-lambda, zig, cfn-lint, boto3)
+#                                  #             + .tools/sam (aws-sam-cli), .tools/checkov (checkov)
 #                                  #             + .tools/dynamodb (DynamoDB Local from npm)
 #   infra/local/stack.sh up        # install, start what is not already answering, relier-admin setup
 #   infra/local/stack.sh status    # what answers, what this script started
@@ -32,6 +33,10 @@ PIP_PINS=(
   "boto3==1.44.8"
   "standardwebhooks==1.1.0" # webhooks smoke test (infra/local/smoke_webhooks.py)
 )
+# Template checkers, each in its own venv: aws-sam-cli pins boto3[crt]==1.43.108 and checkov pins
+# its own boto3, both incompatible with the moto/boto3 pins above (pip cannot resolve them together).
+SAM_PIN="aws-sam-cli==1.170.0"
+CHECKOV_PIN="checkov==3.3.30"
 DDB_NPM_PKG="amplify-dynamodb-simulator@2.9.30" # ships DynamoDB Local 1.25.1 in emulator/
 DDB_EXPECTED_VERSION_PREFIX="1.25."
 
@@ -57,6 +62,19 @@ install_venv() {
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PINS[@]}" \
     || die "pip install failed"
   printf '%s' "$want" >"$marker"
+}
+
+# install_tool_venv DIR PIN: a venv holding one pinned tool (re-installed when the pin changes).
+install_tool_venv() {
+  local dir="$1" pin="$2" marker="$1/.relier-pins"
+  if [[ -x "$dir/bin/python" && -f "$marker" && "$(cat "$marker")" == "$pin" ]]; then
+    return 0
+  fi
+  log "creating python venv in ${dir#"$ROOT"/} ($pin)"
+  mkdir -p "$TOOLS"
+  [[ -x "$dir/bin/python" ]] || python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$pin" || die "pip install $pin failed"
+  printf '%s' "$pin" >"$marker"
 }
 
 install_dynamodb() {
@@ -91,6 +109,8 @@ install_dynamodb() {
 
 cmd_install() {
   install_venv
+  install_tool_venv "$TOOLS/sam" "$SAM_PIN"
+  install_tool_venv "$TOOLS/checkov" "$CHECKOV_PIN"
   install_dynamodb
 }
 

@@ -4,14 +4,15 @@
 //! on time. Needs the local stack (`make stack-up`); run with `make bench`.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use relier::auth::hash_key;
-use relier::clock::SystemClock;
+use relier::adapters::clock::SystemClock;
+use relier::adapters::dynamo::DynamoStore;
+use relier::adapters::sandbox::SandboxProvider;
+use relier::adapters::sqs::SqsQueue;
+use relier::domain::credentials::hash_key;
+use relier::domain::Account;
 use relier::domain::{Commission, CustomerId, FxRate};
-use relier::provider::sandbox::SandboxProvider;
-use relier::queue::SqsQueue;
-use relier::rates::FixedRate;
-use relier::store::dynamo::DynamoStore;
-use relier::store::{Account, TransactionReader};
+use relier::ports::TransactionReader;
+use relier::topup::rates::FixedRate;
 use relier::topup::TopupService;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -40,11 +41,11 @@ async fn main() {
         format!("bench-accounts-{suffix}"),
         format!("bench-transactions-{suffix}"),
     );
-    relier::store::schema::create_tables(&dynamo, &accounts, &transactions)
+    relier::adapters::dynamo::schema::create_tables(&dynamo, &accounts, &transactions)
         .await
         .expect("local stack must be up: make stack-up");
     let queue_name = format!("bench-topups-{suffix}");
-    let url = relier::queue::create_queues(&sqs, &queue_name, &format!("{queue_name}-dlq"))
+    let url = relier::adapters::sqs::create_queues(&sqs, &queue_name, &format!("{queue_name}-dlq"))
         .await
         .expect("moto SQS must be up");
     let store = Arc::new(DynamoStore::new(dynamo, accounts, transactions));
@@ -99,7 +100,7 @@ async fn main() {
                 .header("x-customer-id", format!("BENCH_{p:02}"))
                 .body(lambda_http::Body::Text(body))
                 .unwrap();
-            let resp = relier::handlers::topup_async(req, store.as_ref(), &service, queue.as_ref()).await.unwrap();
+            let resp = relier::api::partner::topup_async(req, store.as_ref(), &service, queue.as_ref()).await.unwrap();
             assert_eq!(resp.status(), 200);
             let text = match resp.body() {
                 lambda_http::Body::Text(t) => t.clone(),
@@ -133,7 +134,7 @@ async fn main() {
                 empty = 0;
                 let records: Vec<_> = msgs.iter().map(|m| json!({"messageId": m.message_id(), "body": m.body(), "eventSource": "aws:sqs"})).collect();
                 let event: SqsEvent = serde_json::from_value(json!({"Records": records})).unwrap();
-                let resp = relier::worker::handle_batch(event, store.as_ref(), &service).await;
+                let resp = relier::jobs::worker::handle_batch(event, store.as_ref(), &service).await;
                 let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
                 for m in &msgs {
                     if !failed.contains(&m.message_id().unwrap_or_default().to_owned()) {
@@ -152,8 +153,10 @@ async fn main() {
     let drain_secs = started.elapsed().as_secs_f64();
 
     // Anything a timeout left PROCESSING is settled by the reconciler, as in production.
-    let clock = relier::clock::ManualClock::new(chrono::Utc::now() + chrono::Duration::minutes(10));
-    let report = relier::reconciler::Reconciler {
+    let clock = relier::adapters::clock::ManualClock::new(
+        chrono::Utc::now() + chrono::Duration::minutes(10),
+    );
+    let report = relier::jobs::reconciler::Reconciler {
         work: store.as_ref(),
         ledger: store.as_ref(),
         queue: queue.as_ref(),
@@ -178,7 +181,9 @@ async fn main() {
             terminal += 1;
         }
     }
-    let reports = relier::ledger::check_all(&store).await.unwrap();
+    let reports = relier::jobs::ledger_check::check_all(store.as_ref())
+        .await
+        .unwrap();
     let ledger_ok = reports.iter().all(|r| r.ok());
     println!("reconciler afterwards: {report:?}");
     println!("burst: {BURST} async top-ups, {CONCURRENCY} concurrent clients, 20 partners");

@@ -1,18 +1,23 @@
 //! Cold-start wiring shared by the functions' `main.rs`: config, SDK clients built once,
 //! the DynamoDB connection warmed, adapters assembled.
 
-use crate::clock::{Clock, SystemClock};
-use crate::config::{aws_sdk_config, AppConfig, ConfigError};
+use crate::adapters::clock::SystemClock;
+use crate::adapters::dynamo::DynamoStore;
+use crate::adapters::select::{provider_from_env, reloadly_from_env};
+use crate::adapters::sqs::SqsQueue;
+use crate::api::distributor::TokenIssuer;
+use crate::api::health::{probe, HealthProbes};
+use crate::config::{aws_sdk_config, AppConfig, ConfigError, Mode};
 use crate::domain::FxRate;
-use crate::handlers::{probe, HealthProbes};
-use crate::provider::select::provider_from_env;
-use crate::queue::SqsQueue;
-use crate::rates::{FixedRate, RateSource, StoredRate};
-use crate::store::dynamo::DynamoStore;
+use crate::jobs::fx_refresh::FixedFeed;
+use crate::jobs::reconciler::Reconciler;
+use crate::ports::{Clock, FxFeed, RateSource};
+use crate::topup::rates::{FixedRate, StoredRate};
 use crate::topup::TopupService;
 use crate::webhooks::dispatch::Dispatcher;
 use crate::webhooks::queue::SqsDispatchQueue;
 use crate::webhooks::sender::HttpSender;
+use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -120,30 +125,81 @@ impl HealthProbes for App {
 }
 
 impl App {
-    /// The distributor JWT signer: `DISTRIBUTOR_JWT_SECRET_ID` (Secrets Manager, read through
-    /// the Parameters and Secrets extension) in AWS, or `DISTRIBUTOR_JWT_SECRET` locally.
-    pub async fn token_issuer(&self) -> Result<crate::distributor::TokenIssuer, BoxError> {
+    /// The distributor JWT signer: `DISTRIBUTOR_JWT_SECRET_ID` (Secrets Manager, read with the
+    /// SDK once per cold start, [`crate::adapters::secrets`]) in AWS, or `DISTRIBUTOR_JWT_SECRET` locally.
+    pub async fn token_issuer(&self) -> Result<TokenIssuer, BoxError> {
         let secret = match std::env::var("DISTRIBUTOR_JWT_SECRET_ID")
             .ok()
             .filter(|v| !v.is_empty())
         {
             Some(id) => {
-                let port = std::env::var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
-                    .unwrap_or_else(|_| "2773".into());
-                let token = std::env::var("AWS_SESSION_TOKEN").unwrap_or_default();
-                crate::provider::reloadly::fetch_secret_string(
-                    &format!("http://localhost:{port}"),
-                    &id,
-                    &token,
-                    std::time::Duration::from_secs(5),
-                )
-                .await?
+                crate::adapters::secrets::SecretsManager::from_env()
+                    .await
+                    .secret_string(&id)
+                    .await?
             }
             None => std::env::var("DISTRIBUTOR_JWT_SECRET")
                 .map_err(|_| "DISTRIBUTOR_JWT_SECRET or DISTRIBUTOR_JWT_SECRET_ID is required")?,
         };
-        Ok(crate::distributor::TokenIssuer::new(
-            secret.trim().as_bytes(),
-        )?)
+        Ok(TokenIssuer::new(secret.trim().as_bytes())?)
+    }
+}
+
+impl App {
+    /// The reconciler, with the grace, lease and stuck age from the configuration.
+    pub fn reconciler<'a>(
+        &'a self,
+        service: &'a TopupService,
+        queue: &'a SqsQueue,
+    ) -> Result<Reconciler<'a>, ConfigError> {
+        let d = |s: std::time::Duration| {
+            chrono::Duration::from_std(s).map_err(|_| ConfigError("duration".into()))
+        };
+        Ok(Reconciler {
+            work: self.store.as_ref(),
+            ledger: self.store.as_ref(),
+            queue,
+            provider: service.provider.as_ref(),
+            clock: self.clock.as_ref(),
+            pending_grace: d(self.config.pending_grace)?,
+            processing_lease: d(self.config.processing_lease)?,
+            stuck_after: d(self.config.stuck_after)?,
+            batch: 100,
+        })
+    }
+
+    /// `TOPUP_PROVIDER` includes reloadly: Reloadly's fx-rate; sandbox: `SANDBOX_FX_RATE`
+    /// (default 18.52).
+    pub async fn fx_feed(&self) -> Result<Box<dyn FxFeed>, BoxError> {
+        let provider = std::env::var("TOPUP_PROVIDER").unwrap_or_default();
+        if provider
+            .split(',')
+            .any(|p| p.trim().eq_ignore_ascii_case("reloadly"))
+        {
+            return Ok(Box::new(reloadly_from_env().await?));
+        }
+        if self.config.mode != Mode::Sandbox {
+            return Err("fx-refresh needs TOPUP_PROVIDER=reloadly outside sandbox mode".into());
+        }
+        Ok(Box::new(FixedFeed(
+            self.config
+                .sandbox_fx_rate
+                .unwrap_or_else(|| Decimal::new(1852, 2)),
+        )))
+    }
+
+    /// `FX_SPREAD_PERCENT` (default 0): the margin taken off the provider's rate.
+    pub fn fx_spread(&self) -> Result<Decimal, ConfigError> {
+        use std::str::FromStr;
+        match std::env::var("FX_SPREAD_PERCENT") {
+            Err(_) => Ok(Decimal::ZERO),
+            Ok(v) if v.trim().is_empty() => Ok(Decimal::ZERO),
+            Ok(v) => Decimal::from_str(v.trim())
+                .ok()
+                .filter(|d| *d >= Decimal::ZERO && *d < Decimal::from(20))
+                .ok_or_else(|| {
+                    ConfigError("FX_SPREAD_PERCENT must be a decimal in [0, 20)".into())
+                }),
+        }
     }
 }

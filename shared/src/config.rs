@@ -23,6 +23,19 @@ impl Mode {
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
+/// Why a provider could not be built from configuration. Never contains secret values.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderConfigError {
+    #[error("missing required setting {0}")]
+    Missing(&'static str),
+    #[error("invalid value for {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("could not read secret {secret_id}: {reason}")]
+    Secret { secret_id: String, reason: String },
+    #[error("could not build the HTTP client: {0}")]
+    Client(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     pub mode: Mode,

@@ -7,16 +7,19 @@ use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{Duration, Utc};
 use common::*;
-use relier::clock::{Clock, ManualClock};
+use relier::adapters::clock::ManualClock;
+use relier::adapters::dynamo::DynamoStore;
+use relier::adapters::sqs::SqsQueue;
+use relier::api::partner as handlers;
+use relier::domain::TxKind;
 use relier::domain::{TransactionId, TxStatus};
-use relier::handlers;
-use relier::provider::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
-use relier::queue::{QueueError, SqsQueue, TopupQueue};
-use relier::reconciler::{ReconcileReport, Reconciler};
-use relier::store::dynamo::DynamoStore;
-use relier::store::{TransactionReader, TxKind};
-use relier::topup::{TopupInput, TopupService};
-use relier::worker;
+use relier::jobs::reconciler::{ReconcileReport, Reconciler};
+use relier::jobs::worker;
+use relier::ports::Clock;
+use relier::ports::TransactionReader;
+use relier::ports::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
+use relier::ports::{QueueError, TopupQueue};
+use relier::topup::TopupService;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -36,7 +39,7 @@ async fn env() -> Env {
     let sdk = sdk().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let name = unique("t-topups");
-    let queue_url = relier::queue::create_queues(&sqs, &name, &format!("{name}-dlq"))
+    let queue_url = relier::adapters::sqs::create_queues(&sqs, &name, &format!("{name}-dlq"))
         .await
         .expect("moto SQS must be running (infra/local/stack.sh up, or make test)");
     let queue = SqsQueue::new(sqs.clone(), queue_url.clone());
@@ -233,7 +236,7 @@ async fn duplicate_delivery_and_racing_workers_send_once() {
     )
     .await;
     let id = body["transaction"]["id"].as_str().unwrap().to_owned();
-    let msg = relier::queue::message_body(&TransactionId::parse(&id).unwrap());
+    let msg = relier::adapters::sqs::message_body(&TransactionId::parse(&id).unwrap());
     // the same message delivered twice in one batch, and to two workers at once
     let batch = sqs_event(&[("m1", &msg), ("m2", &msg)]);
     let (a, b, c) = tokio::join!(
@@ -290,8 +293,8 @@ async fn bad_messages_are_isolated() {
         .await;
         ids.push(body["transaction"]["id"].as_str().unwrap().to_owned());
     }
-    let m0 = relier::queue::message_body(&TransactionId::parse(&ids[0]).unwrap());
-    let m1 = relier::queue::message_body(&TransactionId::parse(&ids[1]).unwrap());
+    let m0 = relier::adapters::sqs::message_body(&TransactionId::parse(&ids[0]).unwrap());
+    let m1 = relier::adapters::sqs::message_body(&TransactionId::parse(&ids[1]).unwrap());
     let batch = sqs_event(&[
         ("garbage", "not json"),
         ("wrong-shape", r#"{"id": 1}"#),
@@ -342,15 +345,19 @@ async fn every_crash_window_is_recovered_by_the_reconciler() {
     let lost_message = body["transaction"]["id"].as_str().unwrap().to_owned();
     ids.push(lost_message.clone());
 
-    let account = relier::auth::authenticate(env.store.as_ref(), Some(HAZ_KEY), Some("HAZ_001"))
-        .await
-        .unwrap();
+    let account = relier::api::partner::auth::authenticate(
+        env.store.as_ref(),
+        Some(HAZ_KEY),
+        Some("HAZ_001"),
+    )
+    .await
+    .unwrap();
     let input = |phone: &str| {
         let body = json!({"phone": phone, "amount": 20})
             .as_object()
             .unwrap()
             .clone();
-        TopupInput::parse(&body, None).unwrap()
+        relier::api::partner::request::parse_topup(&body, None).unwrap()
     };
 
     // 2. Sync: debit committed (PROCESSING), process died before calling the provider.

@@ -3,12 +3,12 @@
 mod common;
 
 use common::*;
-use relier::handlers;
+use relier::api::partner as handlers;
 use serde_json::json;
 use std::sync::Arc;
 
 /// A freshly started DynamoDB Local (a cold JVM) is slow for its first few hundred calls.
-async fn warm_up(store: &relier::store::dynamo::DynamoStore) {
+async fn warm_up(store: &relier::adapters::dynamo::DynamoStore) {
     put(store, AccountSpec::new("WARM_001", "warm_key_123", "1000")).await;
     let svc = service(&Arc::new(store.clone()), "18.52");
     for i in 0..30 {
@@ -32,7 +32,7 @@ async fn five_hundred_concurrent_topups_never_overspend() {
     // DynamoDB version condition stands between them), 100 concurrent requests each.
     let instances: Vec<_> = (0..5)
         .map(|_| {
-            let s = Arc::new(relier::store::dynamo::DynamoStore::new(
+            let s = Arc::new(relier::adapters::dynamo::DynamoStore::new(
                 store.client().clone(),
                 store.accounts_table(),
                 store.transactions_table(),
@@ -82,7 +82,7 @@ async fn one_hundred_concurrent_retries_of_one_reference_charge_once() {
         &store,
         provider.clone(),
         "18.52",
-        Arc::new(relier::clock::SystemClock),
+        Arc::new(relier::adapters::clock::SystemClock),
     ));
     let mut tasks = Vec::new();
     for _ in 0..100 {

@@ -5,9 +5,10 @@
 mod common;
 
 use common::*;
-use relier::handlers::{self, HealthProbes};
-use relier::queue::SqsQueue;
-use relier::store::dynamo::DynamoStore;
+use relier::adapters::dynamo::DynamoStore;
+use relier::adapters::sqs::SqsQueue;
+use relier::api::health::HealthProbes;
+use relier::api::partner as handlers;
 use serde_json::{json, Value};
 use serde_yaml::Value as Yaml;
 use std::path::{Path, PathBuf};
@@ -29,11 +30,11 @@ struct Probes {
 #[async_trait::async_trait]
 impl HealthProbes for Probes {
     async fn database(&self) -> bool {
-        handlers::probe(self.store.ping()).await
+        relier::api::health::probe(self.store.ping()).await
     }
     async fn queue(&self) -> bool {
         match &self.queue {
-            Some(q) => handlers::probe(q.ping()).await,
+            Some(q) => relier::api::health::probe(q.ping()).await,
             None => false,
         }
     }
@@ -42,7 +43,7 @@ impl HealthProbes for Probes {
 async fn live_queue() -> SqsQueue {
     let sqs = aws_sdk_sqs::Client::new(&sdk().await);
     let name = unique("t-health");
-    let url = relier::queue::create_queues(&sqs, &name, &format!("{name}-dlq"))
+    let url = relier::adapters::sqs::create_queues(&sqs, &name, &format!("{name}-dlq"))
         .await
         .unwrap();
     SqsQueue::new(sqs, url)
@@ -57,7 +58,7 @@ async fn health_reports_real_dependencies() {
     };
     let req = request("GET", "/health", &[], None);
     let (status, body) = read(
-        handlers::health(req, relier::config::Mode::Sandbox, Instant::now(), &probes)
+        relier::api::health::health(req, relier::config::Mode::Sandbox, Instant::now(), &probes)
             .await
             .unwrap(),
     )
@@ -89,7 +90,7 @@ async fn health_reports_real_dependencies() {
     let started = Instant::now();
     let req = request("GET", "/health", &[], None);
     let (status, body) = read(
-        handlers::health(
+        relier::api::health::health(
             req,
             relier::config::Mode::Production,
             Instant::now(),
@@ -110,6 +111,14 @@ async fn health_reports_real_dependencies() {
 async fn every_sample_event_runs_through_its_handler() {
     let store = store().await;
     seed_partners(&store).await;
+    // the fixtures' reconcile keys (the export sample uses SmartBiz's)
+    let fixtures: relier::adapters::dynamo::fixtures::Fixtures = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("infra/local/fixtures.json")).unwrap(),
+    )
+    .unwrap();
+    relier::adapters::dynamo::fixtures::load(&store, &fixtures)
+        .await
+        .unwrap();
     let svc = service(&store, "18.52");
     let queue = live_queue().await;
     let mut seen = 0;
@@ -131,7 +140,7 @@ async fn every_sample_event_runs_through_its_handler() {
                             store: store.clone(),
                             queue: Some(queue.clone()),
                         };
-                        handlers::health(
+                        relier::api::health::health(
                             req,
                             relier::config::Mode::Sandbox,
                             Instant::now(),
@@ -152,30 +161,47 @@ async fn every_sample_event_runs_through_its_handler() {
             | "distributor-purchase" => {
                 let req = lambda_http::request::from_str(&text)
                     .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
-                let tokens =
-                    relier::distributor::TokenIssuer::new(b"contract-test-secret-0123456789abcdef")
-                        .unwrap();
+                let tokens = relier::api::distributor::TokenIssuer::new(
+                    b"contract-test-secret-0123456789abcdef",
+                )
+                .unwrap();
                 let resp = match name.as_str() {
                     "distributor-login" => {
-                        relier::distributor::login(req, store.as_ref(), &tokens).await
+                        relier::api::distributor::login(req, store.as_ref(), &tokens).await
                     }
                     "distributor-refresh" => {
-                        relier::distributor::refresh(req, store.as_ref(), &tokens).await
+                        relier::api::distributor::refresh(req, store.as_ref(), &tokens).await
                     }
                     "distributor-balance" => {
-                        relier::distributor::get_balance(req, store.as_ref(), &tokens).await
+                        relier::api::distributor::get_balance(req, store.as_ref(), &tokens).await
                     }
                     _ => {
-                        relier::distributor::product_purchase(req, store.as_ref(), &tokens, &svc)
-                            .await
+                        relier::api::distributor::product_purchase(
+                            req,
+                            store.as_ref(),
+                            &tokens,
+                            &svc,
+                        )
+                        .await
                     }
+                };
+                read(resp.unwrap()).await.0
+            }
+            "transactions" | "statement" | "reconcile-export" => {
+                let req = lambda_http::request::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"));
+                let s = store.as_ref();
+                let resp = match name.as_str() {
+                    "transactions" => relier::api::reports::transactions(req, s, s).await,
+                    "statement" => relier::api::reports::statement(req, s, s).await,
+                    _ => relier::api::reports::reconcile_export(req, s, s).await,
                 };
                 read(resp.unwrap()).await.0
             }
             "topup-worker" => {
                 let event: aws_lambda_events::event::sqs::SqsEvent =
                     serde_json::from_str(&text).expect("SQS event");
-                let resp = relier::worker::handle_batch(event, store.as_ref(), &svc).await;
+                let resp = relier::jobs::worker::handle_batch(event, store.as_ref(), &svc).await;
                 assert!(resp.batch_item_failures.is_empty());
                 200
             }
@@ -202,7 +228,7 @@ async fn every_sample_event_runs_through_its_handler() {
         };
         assert!(expected.contains(&status), "events/{name}.json -> {status}");
     }
-    assert!(seen >= 14, "one sample event per function");
+    assert!(seen >= 17, "one sample event per function");
 }
 
 #[tokio::test]
@@ -263,29 +289,42 @@ async fn sandbox_fixtures_authenticate_with_the_seed_keys() {
             "fixtures must hold hashes, never keys"
         );
     }
-    let fixtures: relier::fixtures::Fixtures = serde_json::from_str(&text).unwrap();
+    let fixtures: relier::adapters::dynamo::fixtures::Fixtures =
+        serde_json::from_str(&text).unwrap();
     let store = store().await;
-    assert_eq!(relier::fixtures::load(&store, &fixtures).await.unwrap(), 2);
     assert_eq!(
-        relier::fixtures::load(&store, &fixtures).await.unwrap(),
+        relier::adapters::dynamo::fixtures::load(&store, &fixtures)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        relier::adapters::dynamo::fixtures::load(&store, &fixtures)
+            .await
+            .unwrap(),
         0,
         "idempotent"
     );
-    let haz = relier::auth::authenticate(store.as_ref(), Some(HAZ_KEY), Some("HAZ_001"))
-        .await
-        .unwrap();
+    let haz =
+        relier::api::partner::auth::authenticate(store.as_ref(), Some(HAZ_KEY), Some("HAZ_001"))
+            .await
+            .unwrap();
     assert_eq!(haz.company_name, "HAZ Group");
     assert_eq!(haz.balance, dec("10000"));
     assert_eq!(haz.daily_limit_mxn, Some(dec("5000")));
     assert_eq!(haz.max_topups_per_minute, Some(200));
-    let sb = relier::auth::authenticate(store.as_ref(), Some(SMARTBIZ_KEY), Some("SMARTBIZ_001"))
-        .await
-        .unwrap();
+    let sb = relier::api::partner::auth::authenticate(
+        store.as_ref(),
+        Some(SMARTBIZ_KEY),
+        Some("SMARTBIZ_001"),
+    )
+    .await
+    .unwrap();
     assert_eq!(sb.company_name, "SmartBiz Telecom");
     assert_eq!((sb.balance, sb.credit_limit), (dec("200"), dec("200")));
     assert_eq!(sb.daily_limit_per_phone_mxn, Some(dec("200000")));
     assert_eq!(sb.commission.value(), dec("0"));
-    use relier::store::RateReader;
+    use relier::ports::RateReader;
     assert_eq!(store.get_rate().await.unwrap().unwrap().rate, dec("18.52"));
 }
 
@@ -331,7 +370,7 @@ fn num(v: &Yaml) -> u64 {
 
 #[test]
 fn template_declares_the_same_tables_and_queues_as_the_code() {
-    use relier::store::schema::*;
+    use relier::adapters::dynamo::schema::*;
     let t = template();
     let accounts = resource(&t, "AccountsTable");
     assert_eq!(
@@ -355,6 +394,25 @@ fn template_declares_the_same_tables_and_queues_as_the_code() {
         keys(&tx["KeySchema"]),
         [(TRANSACTIONS_KEY.into(), "HASH".into())]
     );
+    // every index the code creates (and queries) is declared, with the same keys
+    for (table, name, (hash, range)) in [
+        (accounts, LEDGER_INDEX, LEDGER_INDEX_KEYS),
+        (accounts, PARTNERS_INDEX, PARTNERS_INDEX_KEYS),
+        (tx, CUSTOMER_INDEX, CUSTOMER_INDEX_KEYS),
+        (tx, OPEN_INDEX, OPEN_INDEX_KEYS),
+    ] {
+        let gsi = table["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|g| g["IndexName"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("index {name} missing from template.yaml"));
+        assert_eq!(
+            keys(&gsi["KeySchema"]),
+            [(hash.into(), "HASH".into()), (range.into(), "RANGE".into())]
+        );
+        assert_eq!(gsi["Projection"]["ProjectionType"].as_str(), Some("ALL"));
+    }
     let gsi = &tx["GlobalSecondaryIndexes"][0];
     assert_eq!(gsi["IndexName"].as_str(), Some(OPEN_INDEX));
     assert_eq!(
@@ -374,19 +432,19 @@ fn template_declares_the_same_tables_and_queues_as_the_code() {
     let q = resource(&t, "TopupQueue");
     assert_eq!(
         num(&q["VisibilityTimeout"]),
-        relier::queue::VISIBILITY_TIMEOUT_SECS as u64
+        relier::adapters::sqs::VISIBILITY_TIMEOUT_SECS as u64
     );
     assert_eq!(
         num(&q["RedrivePolicy"]["maxReceiveCount"]),
-        relier::queue::MAX_RECEIVE_COUNT as u64
+        relier::adapters::sqs::MAX_RECEIVE_COUNT as u64
     );
     let dlq = resource(&t, "TopupDeadLetterQueue");
     assert_eq!(
         num(&dlq["MessageRetentionPeriod"]),
-        relier::queue::DLQ_RETENTION_SECS as u64
+        relier::adapters::sqs::DLQ_RETENTION_SECS as u64
     );
     let worker_timeout = num(&resource(&t, "TopupWorkerFunction")["Timeout"]);
-    assert!(worker_timeout * 6 <= relier::queue::VISIBILITY_TIMEOUT_SECS as u64);
+    assert!(worker_timeout * 6 <= relier::adapters::sqs::VISIBILITY_TIMEOUT_SECS as u64);
 }
 
 #[test]
@@ -472,13 +530,13 @@ async fn webhook_dispatcher(store: &Arc<DynamoStore>) -> relier::webhooks::dispa
         sender: Arc::new(relier::webhooks::sender::HttpSender::new(
             relier::config::Mode::Sandbox,
         )),
-        clock: Arc::new(relier::clock::SystemClock),
+        clock: Arc::new(relier::adapters::clock::SystemClock),
     }
 }
 
 #[test]
 fn template_declares_the_webhook_index_and_queues_as_the_code() {
-    use relier::store::schema::*;
+    use relier::adapters::dynamo::schema::*;
     let t = template();
     let accounts = resource(&t, "AccountsTable");
     let gsi = &accounts["GlobalSecondaryIndexes"][0];

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use relier::distributor::{self, TokenIssuer};
+use relier::api::distributor::{self, TokenIssuer};
 use serde_json::{json, Value};
 
 fn issuer() -> TokenIssuer {
@@ -21,7 +21,7 @@ fn post(path: &str, auth: Option<&str>, body: &Value) -> lambda_http::Request {
 }
 
 async fn login(
-    store: &relier::store::dynamo::DynamoStore,
+    store: &relier::adapters::dynamo::DynamoStore,
     tokens: &TokenIssuer,
     customer: &str,
     secret: &str,

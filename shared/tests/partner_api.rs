@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use relier::handlers;
-use relier::store::TransactionReader;
+use relier::api::partner as handlers;
+use relier::ports::TransactionReader;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
@@ -243,7 +243,7 @@ async fn failed_topup_is_refunded_and_counters_restored() {
         assert_eq!(body["transaction"]["status"], json!("FAILED"));
         assert_eq!(
             body["remaining_balance"],
-            serde_json::to_value(relier::json::money(before)).unwrap()
+            serde_json::to_value(relier::api::json::money(before)).unwrap()
         );
         assert_eq!(balance_of(&store, customer).await, before);
         let pk = format!("DAILY#{customer}#{}", today());
@@ -281,7 +281,7 @@ async fn same_reference_never_charges_twice() {
         &store,
         provider.clone(),
         "18.52",
-        std::sync::Arc::new(relier::clock::SystemClock),
+        std::sync::Arc::new(relier::adapters::clock::SystemClock),
     );
     let body = r#"{"phone":"5566374683","amount":20,"reference":"ORDER_1"}"#;
     let (s1, b1) = topup(&store, &svc, "HAZ_001", HAZ_KEY, body).await;
@@ -542,8 +542,9 @@ async fn bad_input_is_a_400_and_changes_nothing() {
 
 #[tokio::test]
 async fn stale_or_missing_rate_is_refused_with_503() {
-    use relier::rates::StoredRate;
-    use relier::store::{RateRecord, RateWriter};
+    use relier::domain::RateRecord;
+    use relier::ports::RateWriter;
+    use relier::topup::rates::StoredRate;
     use std::sync::Arc;
     use std::time::Duration;
     let store = store().await;
@@ -746,7 +747,7 @@ async fn accepted_topups_per_minute_are_limited_per_customer() {
         .and_hms_opt(12, 0, 10)
         .unwrap()
         .and_utc();
-    let clock = std::sync::Arc::new(relier::clock::ManualClock::new(start));
+    let clock = std::sync::Arc::new(relier::adapters::clock::ManualClock::new(start));
     let svc = service_with(
         &store,
         std::sync::Arc::new(RecordingProvider::default()),

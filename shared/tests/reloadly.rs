@@ -1,14 +1,14 @@
 //! The Reloadly client against a local fake of Reloadly's HTTP API (wiremock). No internet.
 
-use relier::domain::{MxnAmount, Phone, TransactionId};
-use relier::provider::reloadly::{
+use relier::adapters::failover::FailoverProvider;
+use relier::adapters::reloadly::{
     ReloadlyConfig, ReloadlyCredentials, ReloadlyEnv, ReloadlyError, ReloadlyProvider,
     TOPUPS_MEDIA_TYPE,
 };
-use relier::provider::select::{provider_from_lookup, ProviderConfigError};
-use relier::provider::{
-    FailoverProvider, ProviderStatus, TopupOutcome, TopupProvider, TopupRequest,
-};
+use relier::adapters::select::provider_from_lookup;
+use relier::config::ProviderConfigError;
+use relier::domain::{MxnAmount, Phone, TransactionId};
+use relier::ports::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -1036,9 +1036,9 @@ async fn select(
 fn selection_futures_are_send() {
     fn assert_send<T: Send>(_: &T) {}
     // Compile-time only: Lambda mains may spawn these.
-    let f = relier::provider::select::provider_from_env();
+    let f = relier::adapters::select::provider_from_env();
     assert_send(&f);
-    let g = relier::provider::select::reloadly_from_env();
+    let g = relier::adapters::select::reloadly_from_env();
     assert_send(&g);
 }
 
@@ -1105,85 +1105,4 @@ async fn reloadly_selected_from_settings_talks_to_the_configured_hosts() {
     assert!(matches!(out, TopupOutcome::Success { .. }), "{out:?}");
 }
 
-#[tokio::test]
-async fn credentials_come_from_the_secrets_extension_when_a_secret_id_is_set() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/secretsmanager/get"))
-        .and(query_param("secretId", "relier/reloadly"))
-        .and(header("X-Aws-Parameters-Secrets-Token", "session-tok"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "Name": "relier/reloadly",
-            "SecretString": "{\"client_id\":\"from-sm\",\"client_secret\":\"sm-secret\"}"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .and(body_partial_json(
-            json!({"client_id": "from-sm", "client_secret": "sm-secret"}),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("tok-1")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/accounts/balance"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"balance": "10.5", "currencyCode": "USD"})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let uri = server.uri();
-    let port = server.address().port().to_string();
-    let map = vars(&[
-        ("RELOADLY_ENV", "sandbox"),
-        ("RELOADLY_SECRET_ID", "relier/reloadly"),
-        ("AWS_SESSION_TOKEN", "session-tok"),
-        ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", &port),
-        ("RELOADLY_AUTH_URL", &uri),
-        ("RELOADLY_API_URL", &uri),
-    ]);
-    let config = ReloadlyConfig::from_lookup(|k| map.get(k).cloned())
-        .await
-        .unwrap();
-    assert_eq!(config.credentials.client_id(), "from-sm");
-    assert!(
-        !format!("{config:?}").contains("sm-secret"),
-        "Debug must redact the secret"
-    );
-    let p = ReloadlyProvider::new(config).unwrap();
-    assert!(!format!("{p:?}").contains("tok-1"));
-    assert_eq!(
-        p.account_balance().await.unwrap(),
-        (dec!(10.5), "USD".to_owned())
-    );
-}
-
-#[tokio::test]
-async fn a_broken_secret_is_a_config_error_without_the_secret() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/secretsmanager/get"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"SecretString": "{\"client_secret\":\"leak-me\"}"})),
-        )
-        .mount(&server)
-        .await;
-    let port = server.address().port().to_string();
-    let map = vars(&[
-        ("RELOADLY_ENV", "sandbox"),
-        ("RELOADLY_SECRET_ID", "relier/reloadly"),
-        ("AWS_SESSION_TOKEN", "t"),
-        ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", &port),
-    ]);
-    let err = ReloadlyConfig::from_lookup(|k| map.get(k).cloned())
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderConfigError::Secret { .. }), "{err:?}");
-    assert!(!err.to_string().contains("leak-me"));
-}
+// Secrets Manager credentials (RELOADLY_SECRET_ID): shared/tests/secrets.rs, against moto.

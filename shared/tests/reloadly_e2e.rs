@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use relier::clock::SystemClock;
-use relier::handlers;
-use relier::provider::select::provider_from_lookup;
-use relier::store::RateReader;
+use relier::adapters::clock::SystemClock;
+use relier::adapters::select::provider_from_lookup;
+use relier::api::partner as handlers;
+use relier::ports::RateReader;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -83,7 +83,7 @@ async fn fake_reloadly() -> MockServer {
     server
 }
 
-async fn reloadly(server: &MockServer) -> Arc<dyn relier::provider::TopupProvider> {
+async fn reloadly(server: &MockServer) -> Arc<dyn relier::ports::TopupProvider> {
     let settings = HashMap::from([
         ("MODE", "PRODUCTION".to_owned()),
         ("TOPUP_PROVIDER", "reloadly".to_owned()),
@@ -152,10 +152,10 @@ async fn sync_and_async_partner_flows_go_through_reloadly() {
     // async: accepted, then the worker delivers it through Reloadly
     let sqs = aws_sdk_sqs::Client::new(&sdk().await);
     let name = unique("t-rl");
-    let url = relier::queue::create_queues(&sqs, &name, &format!("{name}-dlq"))
+    let url = relier::adapters::sqs::create_queues(&sqs, &name, &format!("{name}-dlq"))
         .await
         .unwrap();
-    let queue = relier::queue::SqsQueue::new(sqs.clone(), url.clone());
+    let queue = relier::adapters::sqs::SqsQueue::new(sqs.clone(), url.clone());
     let req = request(
         "POST",
         "/api/enviadespensa/topup-async",
@@ -178,7 +178,7 @@ async fn sync_and_async_partner_flows_go_through_reloadly() {
     let id = body["transaction"]["id"].as_str().unwrap().to_owned();
     let event = receive_event(&sqs, &url).await;
     assert_eq!(event.records.len(), 1);
-    let resp = relier::worker::handle_batch(event, store.as_ref(), &svc).await;
+    let resp = relier::jobs::worker::handle_batch(event, store.as_ref(), &svc).await;
     assert!(resp.batch_item_failures.is_empty());
     let req = with_path_id(request("GET", "/x", &[], None), &id);
     let (_, body) = read(
@@ -208,14 +208,15 @@ async fn fx_refresh_writes_the_rate_item_with_the_spread() {
         ("RELOADLY_CLIENT_SECRET", "secret".to_owned()),
     ]);
     let config =
-        relier::provider::reloadly::ReloadlyConfig::from_lookup(|n| settings.get(n).cloned())
+        relier::adapters::reloadly::ReloadlyConfig::from_lookup(|n| settings.get(n).cloned())
             .await
             .unwrap();
-    let provider = relier::provider::reloadly::ReloadlyProvider::new(config).unwrap();
+    let provider = relier::adapters::reloadly::ReloadlyProvider::new(config).unwrap();
     // 1% spread: 18.7731 * 0.99 = 18.585369 -> 18.5853 (4 places, toward zero)
-    let record = relier::fx::refresh(&provider, store.as_ref(), &SystemClock, dec("1"))
-        .await
-        .unwrap();
+    let record =
+        relier::jobs::fx_refresh::refresh(&provider, store.as_ref(), &SystemClock, dec("1"))
+            .await
+            .unwrap();
     assert_eq!(record.rate, dec("18.5853"));
     assert_eq!(record.source, "reloadly");
     let stored = store.get_rate().await.unwrap().unwrap();
@@ -225,7 +226,7 @@ async fn fx_refresh_writes_the_rate_item_with_the_spread() {
     // the partner API prices with the refreshed rate (the stored-rate source, not a fixed one)
     seed_partners(&store).await;
     let mut svc = service(&store, "1");
-    svc.rates = Arc::new(relier::rates::StoredRate::new(
+    svc.rates = Arc::new(relier::topup::rates::StoredRate::new(
         store.clone(),
         std::time::Duration::from_secs(6 * 3600),
         std::time::Duration::from_secs(60),
@@ -237,8 +238,8 @@ async fn fx_refresh_writes_the_rate_item_with_the_spread() {
     assert_eq!(body["transaction"]["amount_usd"], json!(5.38)); // 100 / 18.5853 = 5.3806..
 
     // an implausible feed is refused and the stored rate is left alone
-    let bad = relier::fx::refresh(
-        &relier::fx::FixedFeed(dec("0.05")),
+    let bad = relier::jobs::fx_refresh::refresh(
+        &relier::jobs::fx_refresh::FixedFeed(dec("0.05")),
         store.as_ref(),
         &SystemClock,
         dec("0"),

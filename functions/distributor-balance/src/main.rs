@@ -1,6 +1,7 @@
-//! GET /api/distributor/get_balance — wiring only; logic in `relier::distributor::get_balance`.
+//! GET /api/distributor/get_balance — wiring only; logic in `relier::api::distributor::get_balance`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, distributor, telemetry};
+use relier::api::distributor;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -1,6 +1,7 @@
-//! POST /api/distributor/login — wiring only; logic in `relier::distributor::login`.
+//! POST /api/distributor/login — wiring only; logic in `relier::api::distributor::login`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, distributor, telemetry};
+use relier::api::distributor;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -1,7 +1,8 @@
 //! POST /api/distributor/product_purchase — wiring only; logic in
-//! `relier::distributor::product_purchase`.
+//! `relier::api::distributor::product_purchase`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, distributor, telemetry};
+use relier::api::distributor;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

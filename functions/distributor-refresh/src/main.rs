@@ -1,6 +1,7 @@
-//! POST /api/distributor/refresh — wiring only; logic in `relier::distributor::refresh`.
+//! POST /api/distributor/refresh — wiring only; logic in `relier::api::distributor::refresh`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, distributor, telemetry};
+use relier::api::distributor;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

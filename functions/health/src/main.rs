@@ -1,6 +1,7 @@
-//! GET /health — wiring only; logic in `relier::handlers::health`.
+//! GET /health — wiring only; logic in `relier::api::health::health`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, handlers, telemetry};
+use relier::api::health::health;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -8,7 +9,7 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env().await?;
     let app = &app;
     run(service_fn(move |req| {
-        handlers::health(req, app.config.mode, app.started, app)
+        health(req, app.config.mode, app.started, app)
     }))
     .await
 }

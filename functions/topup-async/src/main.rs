@@ -1,6 +1,7 @@
-//! POST /api/enviadespensa/topup-async — wiring only; logic in `relier::handlers::topup_async`.
+//! POST /api/enviadespensa/topup-async — wiring only; logic in `relier::api::partner::topup_async`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, handlers, telemetry};
+use relier::api::partner as handlers;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -1,7 +1,8 @@
-//! SQS consumer of the top-up queue — wiring only; logic in `relier::worker`.
+//! SQS consumer of the top-up queue — wiring only; logic in `relier::jobs::worker`.
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use relier::{app::App, telemetry, worker};
+use relier::jobs::worker;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -1,6 +1,7 @@
-//! POST /api/enviadespensa/topup — wiring only; logic in `relier::handlers::topup`.
+//! POST /api/enviadespensa/topup — wiring only; logic in `relier::api::partner::topup`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, handlers, telemetry};
+use relier::api::partner as handlers;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -1,6 +1,7 @@
-//! GET /api/transaction/{id} — wiring only; logic in `relier::handlers::transaction_status`.
+//! GET /api/transaction/{id} — wiring only; logic in `relier::api::partner::transaction_status`.
 use lambda_http::{run, service_fn, Error};
-use relier::{app::App, handlers, telemetry};
+use relier::api::partner as handlers;
+use relier::{app::App, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

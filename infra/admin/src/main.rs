@@ -1,116 +1,88 @@
-//! relier-admin: local/ops chores. `setup` (tables + queues, idempotent), `load-fixtures FILE`
-//! (sandbox partners + rate), `ledger-check` (non-zero exit when any account is off),
-//! `webhook …` and `partner set ID --low-balance-usd N` (src/cmd/webhook.rs).
+//! relier-admin: the ops tool, for the local stack and AWS alike (normal AWS credentials and
+//! region; table names from ACCOUNTS_TABLE / TRANSACTIONS_TABLE). One module per command group
+//! in `cmd/`; the use cases live in `relier::ops`. Errors are one line on stderr, exit 1.
 
 mod cmd;
+mod ctx;
 
-use anyhow::{bail, Context};
-use relier::config::{aws_sdk_config, AppConfig};
-use relier::store::dynamo::DynamoStore;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "relier-admin",
+    version,
+    about = "Operate Relier: partners, money, keys, audit"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the tables (and the queue when TOPUP_QUEUE_URL is set) if missing (idempotent).
+    Setup,
+    /// Load sandbox fixtures (partners, reconcile keys, rate). Refused when MODE=PRODUCTION.
+    LoadFixtures {
+        /// e.g. infra/local/fixtures.json
+        file: String,
+    },
+    /// Check every account: opening + Σ ledger == balance, no gaps (non-zero exit on problems).
+    LedgerCheck,
+    /// Onboard and configure partners.
+    #[command(subcommand)]
+    Partner(cmd::partner::PartnerCmd),
+    /// Credit money received (a wire transfer): a CREDIT ledger line, idempotent on --reference.
+    Credit(cmd::credit::CreditArgs),
+    /// Correct a balance (either sign): an ADJUSTMENT ledger line, idempotent on --reference.
+    Adjust(cmd::credit::AdjustArgs),
+    /// Partner API keys: add (rotation), list, revoke.
+    #[command(subcommand)]
+    Key(cmd::key::KeyCmd),
+    /// The distributor API secret of a partner.
+    #[command(subcommand)]
+    DistributorSecret(cmd::distributor::DistributorCmd),
+    /// Keys of the reconciliation export (per partner, or one for all partners).
+    #[command(subcommand)]
+    ReconcileKey(cmd::reconcile_key::ReconcileKeyCmd),
+    /// A partner's audit trail (`*` for all-partners keys): who, what, when, before, after.
+    Audit(cmd::audit::AuditArgs),
+    /// Webhooks (Standard Webhooks): endpoint, secret rotation, test ping, deliveries, replay.
+    #[command(subcommand)]
+    Webhook(cmd::webhook::WebhookCmd),
+}
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = AppConfig::from_env()?;
-    let sdk = aws_sdk_config().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-    let store = DynamoStore::new(
-        dynamo.clone(),
-        config.accounts_table.clone(),
-        config.transactions_table.clone(),
-    );
-    match args.first().map(String::as_str) {
-        Some("setup") => {
-            relier::store::schema::create_tables(
-                &dynamo,
-                &config.accounts_table,
-                &config.transactions_table,
-            )
-            .await
-            .context("creating tables")?;
-            println!(
-                "tables ready: {}, {}",
-                config.accounts_table, config.transactions_table
-            );
-            if let Some(url) = &config.queue_url {
-                let dlq = std::env::var("TOPUP_DLQ_URL").unwrap_or_else(|_| format!("{url}-dlq"));
-                let sqs = aws_sdk_sqs::Client::new(&sdk);
-                let created = relier::queue::create_queues(
-                    &sqs,
-                    relier::queue::queue_name(url),
-                    relier::queue::queue_name(&dlq),
-                )
-                .await?;
-                println!("queue ready: {created}");
-            }
-            if let Some(url) = &config.webhook_queue_url {
-                let dlq = std::env::var("WEBHOOK_DLQ_URL").unwrap_or_else(|_| format!("{url}-dlq"));
-                let sqs = aws_sdk_sqs::Client::new(&sdk);
-                let created = relier::webhooks::queue::create_queues(
-                    &sqs,
-                    relier::queue::queue_name(url),
-                    relier::queue::queue_name(&dlq),
-                )
-                .await?;
-                println!("webhook queue ready: {created}");
-            }
-        }
-        Some("webhook") => {
-            let dispatcher = config.webhook_queue_url.as_ref().map(|url| {
-                relier::webhooks::dispatch::Dispatcher {
-                    store: std::sync::Arc::new(store.clone()),
-                    queue: std::sync::Arc::new(relier::webhooks::queue::SqsDispatchQueue::new(
-                        aws_sdk_sqs::Client::new(&sdk),
-                        url,
-                    )),
-                    sender: std::sync::Arc::new(relier::webhooks::sender::HttpSender::new(
-                        config.mode,
-                    )),
-                    clock: std::sync::Arc::new(relier::clock::SystemClock),
-                }
-            });
-            cmd::webhook::webhook(&args[1..], &store, dispatcher.as_ref(), config.mode).await?;
-        }
-        Some("partner") => cmd::webhook::partner(&args[1..], &store).await?,
-        Some("load-fixtures") => {
-            let path = args
-                .get(1)
-                .context("usage: relier-admin load-fixtures FILE")?;
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-            let fixtures: relier::fixtures::Fixtures = serde_json::from_str(&text)?;
-            let created = relier::fixtures::load(&store, &fixtures).await?;
-            println!(
-                "fixtures loaded: {created} new account(s), rate {:?}",
-                fixtures.fx_rate.map(|r| r.to_string())
-            );
-        }
-        Some("ledger-check") => {
-            let reports = relier::ledger::check_all(&store).await?;
-            let mut bad = 0;
-            for r in &reports {
-                if r.ok() {
-                    println!(
-                        "OK   {:<24} balance {:>12} entries {}",
-                        r.customer_id, r.balance, r.entries
-                    );
-                } else {
-                    bad += 1;
-                    println!("FAIL {:<24} {}", r.customer_id, r.problems.join("; "));
-                }
-            }
-            println!(
-                "{} account(s) checked, {} with problems",
-                reports.len(),
-                bad
-            );
-            if bad > 0 {
-                bail!("ledger check failed");
-            }
-        }
-        _ => bail!(
-            "usage: relier-admin setup | load-fixtures FILE | ledger-check\n{}",
-            cmd::webhook::USAGE
-        ),
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli.command).await {
+        eprintln!("error: {}", one_line(&e));
+        std::process::exit(1);
     }
-    Ok(())
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let ctx = ctx::Ctx::from_env().await?;
+    match command {
+        Command::Setup => cmd::local::setup(&ctx).await,
+        Command::LoadFixtures { file } => cmd::local::load_fixtures(&ctx, &file).await,
+        Command::LedgerCheck => cmd::local::ledger_check(&ctx).await,
+        Command::Partner(c) => cmd::partner::run(&ctx, c).await,
+        Command::Credit(a) => cmd::credit::credit(&ctx, a).await,
+        Command::Adjust(a) => cmd::credit::adjust(&ctx, a).await,
+        Command::Key(c) => cmd::key::run(&ctx, c).await,
+        Command::DistributorSecret(c) => cmd::distributor::run(&ctx, c).await,
+        Command::ReconcileKey(c) => cmd::reconcile_key::run(&ctx, c).await,
+        Command::Audit(a) => cmd::audit::run(&ctx, a).await,
+        Command::Webhook(c) => cmd::webhook::run(&ctx, c).await,
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+        .replace('\n', " ")
 }

@@ -8,8 +8,8 @@ use super::queue::{DispatchMessage, DispatchQueue};
 use super::sender::{AttemptResult, WebhookSender};
 use super::signing::signature_header;
 use super::{AttemptRecord, DeliveryStatus, WebhookStore};
-use crate::clock::Clock;
-use crate::store::StoreError;
+use crate::ports::Clock;
+use crate::ports::StoreError;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::Duration;
 use futures::FutureExt;
@@ -166,6 +166,7 @@ impl Dispatcher {
                         event_id,
                         "webhook delivery failed after the last attempt"
                     );
+                    crate::telemetry::emit_metric("WebhookDeliveriesFailed", 1.0, "Count");
                     self.record(msg, attempt, DeliveryStatus::Failed, &described, None)
                         .await?;
                     Ok(Handled::Failed)

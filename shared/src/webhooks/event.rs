@@ -1,15 +1,13 @@
 //! Webhook events and their delivery state: what the outbox holds.
 
 use crate::domain::TxStatus;
-use crate::json::{money, timestamp};
-use crate::store::Transaction;
+use crate::api::json::{money, timestamp};
+use crate::domain::Transaction;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-/// The balance below which `balance.low` fires, unless the account sets its own (HAZ guide:
-/// "automatic notifications at $1,000 USD threshold").
-pub const DEFAULT_LOW_BALANCE_USD: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+pub use crate::domain::DEFAULT_LOW_BALANCE_USD;
 
 /// Seconds to wait before attempt 1, 2, …, 8: the Standard Webhooks schedule (immediately,
 /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). After the 8th failure the delivery is FAILED.
@@ -136,7 +134,7 @@ impl OutboxEvent {
             TxStatus::Failed => EventType::TopupFailed,
             _ => return None,
         };
-        let view = crate::views::transaction_status(tx);
+        let view = crate::api::partner::views::transaction_status(tx);
         Some(Self::new(
             tx.customer_id.as_str(),
             event_type,

@@ -11,7 +11,7 @@ pub mod sender;
 pub mod signing;
 pub mod ssrf;
 
-use crate::store::StoreError;
+use crate::ports::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 pub use endpoint::Endpoint;

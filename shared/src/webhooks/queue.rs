@@ -2,7 +2,7 @@
 //! 15 minutes, so a longer wait is a chain of delayed messages (each re-delays itself until
 //! due); the scheduled sweep re-enqueues anything due whose message was lost.
 
-use crate::queue::QueueError;
+use crate::ports::QueueError;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -73,7 +73,7 @@ pub async fn create_queues(
         .queue_name(dead_letter_queue)
         .attributes(
             A::MessageRetentionPeriod,
-            crate::queue::DLQ_RETENTION_SECS.to_string(),
+            crate::adapters::sqs::DLQ_RETENTION_SECS.to_string(),
         )
         .send()
         .await

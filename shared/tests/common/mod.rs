@@ -4,14 +4,15 @@
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, RequestExt};
-use relier::auth::hash_key;
-use relier::clock::{Clock, SystemClock};
+use relier::adapters::clock::SystemClock;
+use relier::adapters::dynamo::DynamoStore;
+use relier::adapters::sandbox::SandboxProvider;
+use relier::domain::credentials::hash_key;
+use relier::domain::Account;
 use relier::domain::{Commission, CustomerId, FxRate};
-use relier::provider::sandbox::SandboxProvider;
-use relier::provider::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
-use relier::rates::FixedRate;
-use relier::store::dynamo::DynamoStore;
-use relier::store::Account;
+use relier::ports::Clock;
+use relier::ports::{ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
+use relier::topup::rates::FixedRate;
 use relier::topup::TopupService;
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -65,7 +66,7 @@ pub async fn store() -> Arc<DynamoStore> {
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let accounts = unique("t-accounts");
     let transactions = unique("t-transactions");
-    relier::store::schema::create_tables(&client, &accounts, &transactions)
+    relier::adapters::dynamo::schema::create_tables(&client, &accounts, &transactions)
         .await
         .expect("DynamoDB Local must be running (infra/local/stack.sh up, or make test)");
     Arc::new(DynamoStore::new(client, accounts, transactions))
@@ -250,7 +251,7 @@ pub async fn read(resp: lambda_http::Response<Body>) -> (u16, Value) {
 }
 
 pub async fn balance_of(store: &DynamoStore, id: &str) -> Decimal {
-    use relier::store::AccountReader;
+    use relier::ports::AccountReader;
     store
         .get_account(&CustomerId::parse(id).unwrap())
         .await
@@ -260,7 +261,7 @@ pub async fn balance_of(store: &DynamoStore, id: &str) -> Decimal {
 }
 
 pub async fn assert_ledger_ok(store: &DynamoStore) {
-    for report in relier::ledger::check_all(store).await.unwrap() {
+    for report in relier::jobs::ledger_check::check_all(store).await.unwrap() {
         assert!(
             report.ok(),
             "ledger of {}: {:?}",
@@ -304,7 +305,7 @@ pub async fn topup(
     body: &str,
 ) -> (u16, Value) {
     let req = topup_request(customer, key, body);
-    read(relier::handlers::topup(req, store, svc).await.unwrap()).await
+    read(relier::api::partner::topup(req, store, svc).await.unwrap()).await
 }
 
 /// Receive what is on a queue as the Lambda SQS event the worker gets.
