@@ -539,8 +539,12 @@ fn template_declares_the_webhook_index_and_queues_as_the_code() {
     use relier::adapters::dynamo::schema::*;
     let t = template();
     let accounts = resource(&t, "AccountsTable");
-    let gsi = &accounts["GlobalSecondaryIndexes"][0];
-    assert_eq!(gsi["IndexName"].as_str(), Some(WEBHOOK_DUE_INDEX));
+    let gsi = accounts["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|g| g["IndexName"].as_str() == Some(WEBHOOK_DUE_INDEX))
+        .expect("webhooks-due index on the accounts table");
     assert_eq!(
         keys(&gsi["KeySchema"]),
         [

@@ -8,13 +8,14 @@ mod common;
 use async_trait::async_trait;
 use chrono::Duration;
 use common::*;
-use relier::clock::{Clock, ManualClock, SystemClock};
+use relier::adapters::clock::{ManualClock, SystemClock};
+use relier::adapters::dynamo::DynamoStore;
+use relier::api::partner::request::parse_topup;
 use relier::config::Mode;
 use relier::domain::CustomerId;
-use relier::queue::QueueError;
-use relier::store::dynamo::DynamoStore;
-use relier::store::{Account, AccountReader, TxKind};
-use relier::topup::{Accepted, TopupInput};
+use relier::domain::{Account, TxKind};
+use relier::ports::{AccountReader, Clock, QueueError};
+use relier::topup::Accepted;
 use relier::webhooks::dispatch::{Dispatcher, Handled};
 use relier::webhooks::queue::{DispatchMessage, DispatchQueue};
 use relier::webhooks::sender::{AttemptResult, HttpSender, WebhookSender};
@@ -103,7 +104,7 @@ impl Env {
     async fn sync_topup(&self, customer: &str, phone: &str) -> Value {
         let svc = service(&self.store, "18.52");
         let account = self.account(customer).await;
-        let input = TopupInput::parse(
+        let input = parse_topup(
             json!({"phone": phone, "amount": 20}).as_object().unwrap(),
             None,
         )
@@ -115,7 +116,7 @@ impl Env {
     async fn async_topup(&self, customer: &str, phone: &str) -> String {
         let svc = service(&self.store, "18.52");
         let account = self.account(customer).await;
-        let input = TopupInput::parse(
+        let input = parse_topup(
             json!({"phone": phone, "amount": 20}).as_object().unwrap(),
             None,
         )
@@ -123,8 +124,8 @@ impl Env {
         let Accepted::New(tx) = svc.accept(&account, &input, TxKind::Async).await.unwrap() else {
             panic!("new top-up expected")
         };
-        let body = relier::queue::message_body(&tx.id);
-        relier::worker::process_message(&body, self.store.as_ref(), &svc)
+        let body = relier::adapters::sqs::message_body(&tx.id);
+        relier::jobs::worker::process_message(&body, self.store.as_ref(), &svc)
             .await
             .unwrap();
         tx.id.as_str().to_owned()
@@ -226,14 +227,14 @@ async fn sync_and_async_outcomes_each_deliver_exactly_one_signed_event() {
     assert_eq!(ids(&succeeded), want_ok);
     assert_eq!(ids(&failed), want_bad);
     // the payload is the transaction exactly as GET /api/transaction/{id} shows it
-    use relier::store::TransactionReader;
+    use relier::ports::TransactionReader;
     for (_, body) in &events {
         let id =
             relier::domain::TransactionId::parse(body["data"]["id"].as_str().unwrap()).unwrap();
         let tx = env.store.get_transaction(&id).await.unwrap().unwrap();
         assert_eq!(
             body["data"],
-            relier::views::transaction_status(&tx)["transaction"],
+            relier::api::partner::views::transaction_status(&tx)["transaction"],
             "event payload differs from GET"
         );
         assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));

@@ -1,8 +1,8 @@
 //! Webhook events and their delivery state: what the outbox holds.
 
-use crate::domain::TxStatus;
 use crate::api::json::{money, timestamp};
 use crate::domain::Transaction;
+use crate::domain::TxStatus;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};

@@ -642,7 +642,7 @@ impl AdminStore for DynamoStore {
                         seq,
                         balance_before: before,
                         balance_after: after,
-                    })
+                    });
                 }
                 Some(f) if f[1] => {
                     if let Some(done) = self.claimed_change(change).await? {

@@ -6,12 +6,12 @@
 //! outcome ([`outbox_put`]); after the commit the store pokes the dispatch queue (best effort:
 //! the sweep covers a poke that never happened).
 
+use super::schema::{WEBHOOK_DUE_INDEX, WEBHOOK_DUE_KEYS};
 use super::{
     corrupt, get_s, is_conditional_failure, nu, opt_s, opt_time, pk_sk, s, ts, unavailable,
     DynamoStore, Item,
 };
 use crate::api::json::timestamp;
-use super::schema::{WEBHOOK_DUE_INDEX, WEBHOOK_DUE_KEYS};
 use crate::ports::StoreError;
 use crate::webhooks::endpoint::SigningKey;
 use crate::webhooks::event::EVENT_RETENTION_DAYS;
