@@ -400,16 +400,43 @@ async fn balance_low_fires_once_per_crossing_and_rearms_when_funded() {
     assert_eq!(low[0].1["data"]["current_balance"], json!(9.84));
     assert_eq!(low[0].1["data"]["threshold"], json!(10));
     assert!(env.account("LOW_001").await.low_balance_alerted);
-    // WHEN funded above the threshold again (re-armed) and debited below it THEN again
-    let mut account = env.account("LOW_001").await;
-    account.balance = dec("10.50");
-    account.opening_balance += dec("10.50") - dec("8.76");
-    account.low_balance_alerted = false;
-    env.store.put_account(&account, false).await.unwrap();
+    // WHEN ops credits it back above the threshold (re-armed) THEN balance.credited is sent
+    let done = relier::ops::balance::apply(
+        env.store.as_ref(),
+        &relier::ops::Actor("local:test".into()),
+        relier::ops::balance::ChangeRequest {
+            customer: "LOW_001",
+            kind: relier::ops::ports::BalanceChangeKind::Credit,
+            amount_usd: "1.74",
+            reference: "WIRE-1",
+            note: None,
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        done,
+        relier::ops::balance::ChangeDone::Applied { .. }
+    ));
+    assert!(
+        !env.account("LOW_001").await.low_balance_alerted,
+        "re-armed"
+    );
+    env.drain().await;
+    let events = verified(&server, &secret).await;
+    let credited = of_type(&events, "balance.credited");
+    assert_eq!(credited.len(), 1, "{events:?}");
+    assert_eq!(credited[0].1["data"]["amount"], json!(1.74));
+    assert_eq!(credited[0].1["data"]["current_balance"], json!(10.5));
+    assert_eq!(credited[0].1["data"]["reference"], "WIRE-1");
+    // AND the next debit below the threshold alerts again, once
+    env.sync_topup("LOW_001", "5500000000").await;
     env.sync_topup("LOW_001", "5500000000").await;
     env.drain().await;
     let events = verified(&server, &secret).await;
     assert_eq!(of_type(&events, "balance.low").len(), 2);
+    assert_ledger_ok(&env.store).await;
 }
 
 #[tokio::test]
