@@ -243,6 +243,11 @@ def main():
 
     reconciliation(ref)
 
+    # Webhooks (issue 10): a local receiver verifies every delivery with `standardwebhooks`.
+    import smoke_webhooks
+
+    smoke_webhooks.run(lambda m, p, headers=None, body=None: call(m, p, headers or HAZ, body), check)
+
     print(f"smoke: {len(passes)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -9,6 +9,7 @@ Never deployed. Started by infra/local/dev.sh next to infra/local/lambda_local.p
   response's batchItemFailures (ReportBatchItemFailures). On an invoke error (function error,
   crash, timeout) nothing is deleted, so the messages come back after the visibility timeout (and
   reach the DLQ after maxReceiveCount), as in AWS.
+* one more poller feeds WEBHOOK_QUEUE_URL to `webhook-dispatcher` the same way (webhooks).
 * every scheduled function of template.yaml (reconciler, fx-refresh) runs on its own thread at its
   rate; RECONCILER_INTERVAL_SECS (default 60) overrides the reconciler's 5 minutes locally. A slow
   or crashed worker never delays a schedule, and a schedule never delays the queue.
@@ -50,6 +51,9 @@ WATCH_PORT = int(os.environ.get("RELIER_WATCH_PORT", "9000"))
 WATCH = f"http://{WATCH_HOST}:{WATCH_PORT}"
 FUNCTIONS = lambda_template.functions()
 WORKER = "topup-worker"
+# Webhooks (issue 10): the webhook queue feeds webhook-dispatcher the same way.
+WEBHOOK_QUEUE_URL = os.environ.get("WEBHOOK_QUEUE_URL", "")
+DISPATCHER = "webhook-dispatcher"
 RECONCILER_INTERVAL = float(os.environ.get("RECONCILER_INTERVAL_SECS", "60"))
 WAIT_SECS = max(0, min(20, int(os.environ.get("SQS_WAIT_SECS", "10"))))
 POLLERS = max(1, min(5, int(os.environ.get("SQS_POLLERS", "2"))))
@@ -127,7 +131,8 @@ def lambda_message_attributes(attrs: dict) -> dict:
     return out
 
 
-def sqs_event(messages: list[dict]) -> dict:
+def sqs_event(messages: list[dict], queue_url: str = QUEUE_URL) -> dict:
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_url.rstrip('/').rsplit('/', 1)[-1]}"
     return {
         "Records": [
             {
@@ -138,7 +143,7 @@ def sqs_event(messages: list[dict]) -> dict:
                 "messageAttributes": lambda_message_attributes(m.get("MessageAttributes")),
                 "md5OfBody": m.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",
-                "eventSourceARN": QUEUE_ARN,
+                "eventSourceARN": queue_arn,
                 "awsRegion": REGION,
             }
             for m in messages
@@ -160,10 +165,10 @@ def scheduled_event() -> dict:
     }
 
 
-def handle_batch(sqs, messages: list[dict]) -> None:
-    ok, resp = invoke(WORKER, sqs_event(messages))
+def handle_batch(sqs, messages: list[dict], queue_url: str = QUEUE_URL, function: str = WORKER) -> None:
+    ok, resp = invoke(function, sqs_event(messages, queue_url))
     if not ok:
-        log(f"topup-worker invoke failed, deleting none of {len(messages)} message(s): {resp}")
+        log(f"{function} invoke failed, deleting none of {len(messages)} message(s): {resp}")
         return
     failed: set[str] = set()
     if isinstance(resp, dict) and resp.get("batchItemFailures") is not None:
@@ -182,15 +187,15 @@ def handle_batch(sqs, messages: list[dict]) -> None:
     for i in range(0, len(done), 10):
         chunk = done[i : i + 10]
         r = sqs.delete_message_batch(
-            QueueUrl=QUEUE_URL,
+            QueueUrl=queue_url,
             Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(chunk)],
         )
         for f in r.get("Failed", []):
             log(f"delete failed: {f}")
-    log(f"topup-worker: {len(messages)} message(s), {len(done)} done, {len(failed)} to retry")
+    log(f"{function}: {len(messages)} message(s), {len(done)} done, {len(failed)} to retry")
 
 
-def poller(n: int) -> None:
+def poller(n: int, queue_url: str = QUEUE_URL, function: str = WORKER) -> None:
     sqs = boto3.client(
         "sqs",
         region_name=REGION,
@@ -200,7 +205,7 @@ def poller(n: int) -> None:
     while not stop.is_set():
         try:
             r = sqs.receive_message(
-                QueueUrl=QUEUE_URL,
+                QueueUrl=queue_url,
                 MaxNumberOfMessages=10,
                 WaitTimeSeconds=WAIT_SECS,
                 AttributeNames=["All"],
@@ -208,7 +213,7 @@ def poller(n: int) -> None:
             )
             messages = r.get("Messages") or []
             if messages and not stop.is_set():
-                handle_batch(sqs, messages)
+                handle_batch(sqs, messages, queue_url, function)
         except Exception as e:  # queue missing (setup not run), moto restarting, delete failed
             log(f"poller {n}: {e}; retrying in 5s")
             stop.wait(5)
@@ -232,6 +237,9 @@ def main() -> None:
         wait_for_watch()
         threads = [threading.Thread(target=poller, args=(n,), daemon=True) for n in range(POLLERS)]
         plan = []
+        if WEBHOOK_QUEUE_URL:
+            threads.append(threading.Thread(target=poller, args=(POLLERS, WEBHOOK_QUEUE_URL, DISPATCHER), daemon=True))
+            plan.append(f"{WEBHOOK_QUEUE_URL} -> {DISPATCHER}")
         for fn in FUNCTIONS.values():
             if fn.schedule_secs:
                 every = RECONCILER_INTERVAL if fn.name == "reconciler" else float(fn.schedule_secs)

@@ -36,6 +36,7 @@ PIP_PINS=(
   "openapi-spec-validator==0.9.0"
   "jsonschema==4.26.0"
   "selenium==4.50.0" # the dashboard's browser test (infra/local/browser_test.py)
+  "standardwebhooks==1.1.0" # webhooks smoke test (infra/local/smoke_webhooks.py)
 )
 # Template checkers, each in its own venv: aws-sam-cli pins boto3[crt]==1.43.108 and checkov pins
 # its own boto3, both incompatible with the moto/boto3 pins above (pip cannot resolve them together).

@@ -77,6 +77,8 @@ async fn main() {
             active: true,
             version: 0,
             updated_at: None,
+            low_balance_usd: None,
+            low_balance_alerted: false,
         };
         store.put_account(&account, false).await.unwrap();
     }

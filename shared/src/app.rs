@@ -14,6 +14,9 @@ use crate::jobs::reconciler::Reconciler;
 use crate::ports::{Clock, FxFeed, RateSource};
 use crate::topup::rates::{FixedRate, StoredRate};
 use crate::topup::TopupService;
+use crate::webhooks::dispatch::Dispatcher;
+use crate::webhooks::queue::SqsDispatchQueue;
+use crate::webhooks::sender::HttpSender;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,11 +39,15 @@ impl App {
         let sdk = lambda_sdk_config()?;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
-        let store = Arc::new(DynamoStore::new(
+        let mut store = DynamoStore::new(
             dynamo,
             config.accounts_table.clone(),
             config.transactions_table.clone(),
-        ));
+        );
+        if let Some(url) = &config.webhook_queue_url {
+            store = store.with_webhook_queue(Arc::new(SqsDispatchQueue::new(sqs.clone(), url)));
+        }
+        let store = Arc::new(store);
         if let Err(e) = store.warm().await {
             tracing::warn!(error = %e, "DynamoDB warm-up failed (will retry per request)");
         }
@@ -76,6 +83,21 @@ impl App {
             rates: self.rate_source(),
             provider: provider_from_lookup(self.config.mode, |k| self.config.provider_setting(k))
                 .await?,
+            clock: self.clock.clone(),
+        })
+    }
+
+    /// The webhook dispatcher (dispatcher and sweep functions).
+    pub fn webhook_dispatcher(&self) -> Result<Dispatcher, ConfigError> {
+        let url = self
+            .config
+            .webhook_queue_url
+            .clone()
+            .ok_or_else(|| ConfigError("WEBHOOK_QUEUE_URL is required".into()))?;
+        Ok(Dispatcher {
+            store: self.store.clone(),
+            queue: Arc::new(SqsDispatchQueue::new(self.sqs.clone(), url)),
+            sender: Arc::new(HttpSender::new(self.config.mode)),
             clock: self.clock.clone(),
         })
     }

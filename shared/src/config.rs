@@ -79,6 +79,9 @@ pub struct AppConfig {
     pub accounts_table: String,
     pub transactions_table: String,
     pub queue_url: Option<String>,
+    /// The webhook dispatch queue (`WEBHOOK_QUEUE_URL`): poked after an outbox write; unset,
+    /// only the scheduled sweep sends webhooks.
+    pub webhook_queue_url: Option<String>,
     /// Sandbox only: price at this fixed MXN/USD rate instead of the stored rate item.
     pub sandbox_fx_rate: Option<Decimal>,
     /// A stored rate older than this is refused (503), never used.
@@ -147,6 +150,7 @@ impl AppConfig {
             transactions_table: var("TRANSACTIONS_TABLE")
                 .unwrap_or_else(|| "relier-transactions".into()),
             queue_url: var("TOPUP_QUEUE_URL"),
+            webhook_queue_url: var("WEBHOOK_QUEUE_URL"),
             sandbox_fx_rate,
             fx_max_age: secs("FX_MAX_AGE_SECS", 6 * 3600)?,
             fx_cache_ttl: secs("FX_CACHE_SECS", 60)?,

@@ -23,3 +23,4 @@ pub mod ports;
 pub mod reports;
 pub mod telemetry;
 pub mod topup;
+pub mod webhooks;

@@ -97,19 +97,21 @@ pub trait Ledger: Send + Sync {
         request: DebitRequest,
     ) -> Result<DebitOutcome, StoreError>;
 
-    /// PENDING/PROCESSING -> SUCCESS, recording the provider that delivered. Returns false
-    /// if the record was already final.
+    /// PENDING/PROCESSING -> SUCCESS, recording the provider that delivered, with the
+    /// `topup.succeeded` outbox event in the same transaction. Returns false if the record was
+    /// already final.
     async fn mark_success(
         &self,
-        id: &TransactionId,
+        transaction: &Transaction,
         provider: &str,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
     ) -> Result<bool, StoreError>;
 
-    /// PENDING/PROCESSING -> FAILED, with the balance credited back, counters reversed and a
-    /// REFUND ledger entry, all in one transaction, exactly once.
+    /// PENDING/PROCESSING -> FAILED, with the balance credited back, counters reversed, a
+    /// REFUND ledger entry and the `topup.failed` outbox event, all in one transaction,
+    /// exactly once.
     async fn refund_and_fail(
         &self,
         transaction: &Transaction,

@@ -253,7 +253,14 @@ async fn every_sample_event_runs_through_its_handler() {
                 assert!(resp.batch_item_failures.is_empty());
                 200
             }
-            "reconciler" | "fx-refresh" => {
+            "webhook-dispatcher" => {
+                let event: aws_lambda_events::event::sqs::SqsEvent =
+                    serde_json::from_str(&text).expect("SQS event");
+                let resp = webhook_dispatcher(&store).await.handle_batch(event).await;
+                assert!(resp.batch_item_failures.is_empty());
+                200
+            }
+            "reconciler" | "fx-refresh" | "webhook-sweep" => {
                 let event: aws_lambda_events::event::eventbridge::EventBridgeEvent<Value> =
                     serde_json::from_str(&text).expect("scheduled EventBridge event");
                 assert_eq!(event.detail_type, "Scheduled Event");
@@ -269,7 +276,7 @@ async fn every_sample_event_runs_through_its_handler() {
         };
         assert!(expected.contains(&status), "events/{name}.json -> {status}");
     }
-    assert!(seen >= 19, "one sample event per function");
+    assert!(seen >= 21, "one sample event per function");
 }
 
 #[tokio::test]
@@ -577,4 +584,64 @@ mod toml_like {
         assert!(!out.is_empty());
         out
     }
+}
+
+/// A dispatcher on `store` with a real (moto) webhook queue.
+async fn webhook_dispatcher(store: &Arc<DynamoStore>) -> relier::webhooks::dispatch::Dispatcher {
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    relier::webhooks::dispatch::Dispatcher {
+        store: store.clone(),
+        queue: Arc::new(relier::webhooks::queue::SqsDispatchQueue::new(
+            sqs,
+            "http://127.0.0.1:9/unused",
+        )),
+        sender: Arc::new(relier::webhooks::sender::HttpSender::new(
+            relier::config::Mode::Sandbox,
+        )),
+        clock: Arc::new(relier::adapters::clock::SystemClock),
+    }
+}
+
+#[test]
+fn template_declares_the_webhook_index_and_queues_as_the_code() {
+    use relier::adapters::dynamo::schema::*;
+    let t = template();
+    let accounts = resource(&t, "AccountsTable");
+    let gsi = accounts["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|g| g["IndexName"].as_str() == Some(WEBHOOK_DUE_INDEX))
+        .expect("webhooks-due index on the accounts table");
+    assert_eq!(
+        keys(&gsi["KeySchema"]),
+        [
+            (WEBHOOK_DUE_KEYS.0.into(), "HASH".into()),
+            (WEBHOOK_DUE_KEYS.1.into(), "RANGE".into())
+        ]
+    );
+    assert_eq!(
+        gsi["Projection"]["ProjectionType"].as_str(),
+        Some("INCLUDE")
+    );
+    let projected: Vec<&str> = gsi["Projection"]["NonKeyAttributes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(projected, WEBHOOK_DUE_PROJECTION);
+    let q = resource(&t, "WebhookQueue");
+    assert_eq!(
+        num(&q["VisibilityTimeout"]),
+        relier::webhooks::queue::VISIBILITY_TIMEOUT_SECS as u64
+    );
+    assert_eq!(
+        num(&q["RedrivePolicy"]["maxReceiveCount"]),
+        relier::webhooks::queue::MAX_RECEIVE_COUNT as u64
+    );
+    let timeout = num(&resource(&t, "WebhookDispatcherFunction")["Timeout"]);
+    assert!(timeout * 6 <= relier::webhooks::queue::VISIBILITY_TIMEOUT_SECS as u64);
+    // every attempt (15 s) fits in the dispatcher's timeout, with room for the store calls
+    assert!(timeout >= 2 * relier::webhooks::event::ATTEMPT_TIMEOUT_SECS);
 }

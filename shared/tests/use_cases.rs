@@ -74,6 +74,8 @@ impl TestApp {
             max_topups_per_minute: Some(200),
             max_requests_per_15min: None,
             allowed_ips: vec![],
+            low_balance_usd: None,
+            low_balance_alerted: false,
             api_key_hashes: vec![hash_key("key")],
             secret_key_hash: None,
             active: true,

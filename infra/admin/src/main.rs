@@ -47,6 +47,9 @@ enum Command {
     ReconcileKey(cmd::reconcile_key::ReconcileKeyCmd),
     /// A partner's audit trail (`*` for all-partners keys): who, what, when, before, after.
     Audit(cmd::audit::AuditArgs),
+    /// Webhooks (Standard Webhooks): endpoint, secret rotation, test ping, deliveries, replay.
+    #[command(subcommand)]
+    Webhook(cmd::webhook::WebhookCmd),
 }
 
 #[tokio::main]
@@ -71,6 +74,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::DistributorSecret(c) => cmd::distributor::run(&ctx, c).await,
         Command::ReconcileKey(c) => cmd::reconcile_key::run(&ctx, c).await,
         Command::Audit(a) => cmd::audit::run(&ctx, a).await,
+        Command::Webhook(c) => cmd::webhook::run(&ctx, c).await,
     }
 }
 

@@ -59,6 +59,8 @@ fn bench_account(i: usize) -> Account {
         max_topups_per_minute: None,
         max_requests_per_15min: None,
         allowed_ips: vec![],
+        low_balance_usd: None,
+        low_balance_alerted: false,
         api_key_hashes: vec![hash_key(&api_key(i))],
         secret_key_hash: None,
         active: true,

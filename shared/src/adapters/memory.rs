@@ -187,14 +187,14 @@ impl Ledger for MemoryStore {
 
     async fn mark_success(
         &self,
-        id: &TransactionId,
+        transaction: &Transaction,
         provider: &str,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
     ) -> Result<bool, StoreError> {
         let mut state = self.state();
-        let Some(tx) = state.transactions.get_mut(id.as_str()) else {
+        let Some(tx) = state.transactions.get_mut(transaction.id.as_str()) else {
             return Ok(false);
         };
         if tx.status.is_terminal() {

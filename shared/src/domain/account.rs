@@ -40,4 +40,20 @@ pub struct Account {
     pub version: u64,
     /// When the balance last changed (None: never since the account was created).
     pub updated_at: Option<DateTime<Utc>>,
+    /// `balance.low` threshold (None: the default, 1,000 USD).
+    pub low_balance_usd: Option<Decimal>,
+    /// `balance.low` already sent for the current dip below the threshold (re-armed by a
+    /// credit that brings the balance back to or above it).
+    pub low_balance_alerted: bool,
+}
+
+/// The balance below which `balance.low` fires, unless the account sets its own (HAZ guide:
+/// "automatic notifications at $1,000 USD threshold").
+pub const DEFAULT_LOW_BALANCE_USD: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+
+impl Account {
+    /// The `balance.low` threshold in force.
+    pub fn low_balance_threshold(&self) -> Decimal {
+        self.low_balance_usd.unwrap_or(DEFAULT_LOW_BALANCE_USD)
+    }
 }

@@ -9,7 +9,7 @@ pub mod limits;
 pub mod money;
 pub mod transaction;
 
-pub use account::Account;
+pub use account::{Account, DEFAULT_LOW_BALANCE_USD};
 pub use ids::{CustomerId, Phone, Reference, TransactionId};
 pub use ledger::LedgerEntry;
 pub use limits::{LimitCheck, LimitScope};

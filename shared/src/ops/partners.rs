@@ -104,6 +104,8 @@ pub async fn create(
         active: true,
         version: 0,
         updated_at: None,
+        low_balance_usd: None,
+        low_balance_alerted: false,
     };
     let record = PartnerRecord {
         account: account.clone(),

@@ -246,7 +246,7 @@ impl TopupService {
             } => {
                 if self
                     .ledger
-                    .mark_success(&tx.id, &provider, &operator_transaction_id, now, total_ms)
+                    .mark_success(&tx, &provider, &operator_transaction_id, now, total_ms)
                     .await?
                 {
                     tx.provider = provider;

@@ -121,6 +121,8 @@ pub fn account(spec: &AccountSpec, company: &str) -> Account {
         active: spec.active,
         version: 0,
         updated_at: None,
+        low_balance_usd: None,
+        low_balance_alerted: false,
     }
 }
 

@@ -27,6 +27,17 @@ pub async fn setup(ctx: &Ctx) -> anyhow::Result<()> {
         .await?;
         println!("queue ready: {created}");
     }
+    if let Some(url) = &ctx.config.webhook_queue_url {
+        let dlq = std::env::var("WEBHOOK_DLQ_URL").unwrap_or_else(|_| format!("{url}-dlq"));
+        let sqs = aws_sdk_sqs::Client::new(&ctx.sdk);
+        let created = relier::webhooks::queue::create_queues(
+            &sqs,
+            relier::adapters::sqs::queue_name(url),
+            relier::adapters::sqs::queue_name(&dlq),
+        )
+        .await?;
+        println!("webhook queue ready: {created}");
+    }
     Ok(())
 }
 

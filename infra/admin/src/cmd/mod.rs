@@ -7,6 +7,7 @@ pub mod key;
 pub mod local;
 pub mod partner;
 pub mod reconcile_key;
+pub mod webhook;
 
 use relier::ops::OpsError;
 

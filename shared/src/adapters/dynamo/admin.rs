@@ -221,6 +221,8 @@ fn settings_expr(upd: &PartnerUpdate, next_version: u64) -> UpdateExpr {
     }
     if let Some(v) = st.low_balance_threshold_usd {
         e.set_opt("low_balance_threshold_usd", v.map(n));
+        // a new threshold re-arms balance.low (the next debit below it alerts once)
+        e.set("low_balance_alerted", AttributeValue::Bool(false));
     }
     if let Some(v) = st.active {
         e.set("status", s(if v { "ACTIVE" } else { "DISABLED" }));
@@ -585,16 +587,37 @@ impl AdminStore for DynamoStore {
                     "reference": change.reference, "note": change.note, "transaction_id": id.as_str(),
                 }),
             };
-            let items = vec![
+            // Webhooks: a credit back to or above the balance.low threshold re-arms the alert;
+            // a CREDIT emits balance.credited (outbox, same transaction).
+            let rearm = account.low_balance_alerted && after >= account.low_balance_threshold();
+            let credited = (kind == "CREDIT").then(|| {
+                crate::webhooks::OutboxEvent::balance_credited(
+                    customer,
+                    change.amount_usd,
+                    before,
+                    after,
+                    &change.reference,
+                    at,
+                )
+            });
+            let mut items = vec![
                 // 0: the balance, version-checked, exactly as a top-up's debit.
                 TransactWriteItem::builder()
                     .update(
                         Update::builder()
                             .table_name(&self.accounts_table)
                             .set_key(Some(pk_sk(&account_pk(customer), "ACCOUNT")))
-                            .update_expression(
-                                "SET balance = :after, version = :seq, updated_at = :now",
-                            )
+                            .update_expression(if rearm {
+                                "SET balance = :after, version = :seq, updated_at = :now, \
+                                 low_balance_alerted = :armed"
+                            } else {
+                                "SET balance = :after, version = :seq, updated_at = :now"
+                            })
+                            .set_expression_attribute_values(Some(if rearm {
+                                HashMap::from([(":armed".to_owned(), AttributeValue::Bool(false))])
+                            } else {
+                                HashMap::new()
+                            }))
                             .condition_expression("version = :v AND balance = :before")
                             .expression_attribute_values(":after", n(after))
                             .expression_attribute_values(":before", n(before))
@@ -620,14 +643,20 @@ impl AdminStore for DynamoStore {
                     Some("attribute_not_exists(pk)"),
                 )?,
             ];
+            if let Some(event) = &credited {
+                items.push(super::webhooks::outbox_put(&self.accounts_table, event)?);
+            }
             match self.transact(items).await? {
                 None => {
+                    if let Some(event) = &credited {
+                        self.poke_dispatcher(&[event]).await;
+                    }
                     return Ok(BalanceOutcome::Applied {
                         id,
                         seq,
                         balance_before: before,
                         balance_after: after,
-                    })
+                    });
                 }
                 Some(f) if f[1] => {
                     if let Some(done) = self.claimed_change(change).await? {

@@ -118,6 +118,13 @@ pub(super) fn account_item(a: &Account) -> Item {
     if let Some(at) = a.updated_at {
         item.insert("updated_at".into(), ts(at));
     }
+    if let Some(t) = a.low_balance_usd {
+        item.insert("low_balance_threshold_usd".into(), n(t));
+    }
+    item.insert(
+        "low_balance_alerted".into(),
+        AttributeValue::Bool(a.low_balance_alerted),
+    );
     item
 }
 
@@ -160,6 +167,11 @@ pub(super) fn parse_account(item: &Item) -> Result<Account, StoreError> {
             .try_into()
             .map_err(|_| corrupt("version"))?,
         updated_at: opt_time(item, "updated_at")?,
+        low_balance_usd: opt_dec(item, "low_balance_threshold_usd")?,
+        low_balance_alerted: matches!(
+            item.get("low_balance_alerted"),
+            Some(AttributeValue::Bool(true))
+        ),
     })
 }
 

@@ -7,9 +7,12 @@ use super::parts::{
     backoff, balance_update, classify, counter_update, failed, ledger_put, ledger_time, Cancel,
     MAX_ATTEMPTS, RETRY_BUDGET,
 };
+use super::webhooks::outbox_put;
 use super::DynamoStore;
 use crate::domain::{Account, CounterKey, LimitCheck, Transaction, TransactionId};
 use crate::ports::{AccountReader, DebitOutcome, DebitRequest, StoreError, TransactionReader};
+use crate::webhooks::event::low_balance_fires;
+use crate::webhooks::OutboxEvent;
 use aws_sdk_dynamodb::types::{
     Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -93,6 +96,13 @@ impl DynamoStore {
             let at = ledger_time(now, current.updated_at);
             tx.balance_before = before;
             tx.balance_after = after;
+            // balance.low: once per dip below the threshold (the flag is set by the same
+            // version-checked update, so two racing debits cannot both fire it).
+            let threshold = current.low_balance_threshold();
+            let low_event =
+                low_balance_fires(after, threshold, current.low_balance_alerted).then(|| {
+                    OutboxEvent::balance_low(&customer, after, threshold, tx.id.as_str(), now)
+                });
 
             let mut items = Vec::with_capacity(6);
             // 0: the balance, version-checked (exact before/after, no lost update).
@@ -104,6 +114,7 @@ impl DynamoStore {
                 after,
                 at,
                 true,
+                low_event.is_some(),
             )?);
             // 1: the transaction record.
             items.push(
@@ -185,6 +196,10 @@ impl DynamoStore {
                 after,
                 at,
             )?);
+            // and the balance.low outbox event, if this debit fires it.
+            if let Some(event) = &low_event {
+                items.push(outbox_put(&self.accounts_table, event)?);
+            }
 
             self.write();
             let result = self
@@ -194,7 +209,12 @@ impl DynamoStore {
                 .send()
                 .await;
             let reasons = match result {
-                Ok(_) => return Ok(DebitOutcome::Debited(Box::new(tx))),
+                Ok(_) => {
+                    if let Some(event) = &low_event {
+                        self.poke_dispatcher(&[event]).await;
+                    }
+                    return Ok(DebitOutcome::Debited(Box::new(tx)));
+                }
                 Err(e) => match classify(e)? {
                     Cancel::Retry => {
                         backoff(attempt).await;

@@ -90,6 +90,8 @@ impl AccountFixture {
             active: self.active,
             version: 0,
             updated_at: None,
+            low_balance_usd: None,
+            low_balance_alerted: false,
         })
     }
 }

@@ -17,9 +17,10 @@ mod reads;
 mod refund;
 pub mod request_window;
 pub mod schema;
+pub mod webhooks;
 mod work;
 
-use crate::domain::{Account, Transaction, TransactionId};
+use crate::domain::{Account, Transaction};
 use crate::ports::{DebitOutcome, DebitRequest, Ledger, RefundOutcome, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -54,6 +55,8 @@ pub struct DynamoStore {
     /// instances) the version condition is what guarantees correctness; this lock only stops
     /// one process's concurrent requests from racing each other into retry storms.
     account_locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Poked after a transaction wrote webhook outbox events (None: only the sweep sends).
+    webhook_queue: Option<Arc<dyn crate::webhooks::queue::DispatchQueue>>,
 }
 
 impl DynamoStore {
@@ -77,7 +80,17 @@ impl DynamoStore {
             transactions_table: transactions_table.into(),
             calls: Arc::new(CallCounter::default()),
             account_locks: Arc::default(),
+            webhook_queue: None,
         }
+    }
+
+    /// Poke this queue after writing webhook outbox events (the dispatcher sends them at once).
+    pub fn with_webhook_queue(
+        mut self,
+        queue: Arc<dyn crate::webhooks::queue::DispatchQueue>,
+    ) -> Self {
+        self.webhook_queue = Some(queue);
+        self
     }
 
     pub fn client(&self) -> &Client {
@@ -146,14 +159,14 @@ impl Ledger for DynamoStore {
 
     async fn mark_success(
         &self,
-        id: &TransactionId,
+        transaction: &Transaction,
         provider: &str,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
     ) -> Result<bool, StoreError> {
         self.commit_success(
-            id,
+            transaction,
             provider,
             operator_transaction_id,
             processed_at,

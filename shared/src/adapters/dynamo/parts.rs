@@ -11,7 +11,8 @@ use crate::ports::StoreError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -25,6 +26,9 @@ pub(super) const RETRY_BUDGET: std::time::Duration = std::time::Duration::from_s
 /// The account's balance `before` -> `after`, version `version` -> `version + 1`, conditioned
 /// on the version AND the balance we read (so `before`/`after` in the ledger are exact). A debit
 /// also requires the account to be active (and returns the old item when the check fails).
+/// With `alert_low`, the same update marks `balance.low` as fired (once per dip: two racing
+/// debits cannot both fire it, the version condition lets one commit).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn balance_update(
     table: &str,
     customer: &str,
@@ -33,16 +37,24 @@ pub(super) fn balance_update(
     after: Decimal,
     now: DateTime<Utc>,
     require_active: bool,
+    alert_low: bool,
 ) -> Result<TransactWriteItem, StoreError> {
     let mut update = Update::builder()
         .table_name(table)
         .set_key(Some(pk_sk(&account_pk(customer), "ACCOUNT")))
-        .update_expression("SET balance = :after, version = :seq, updated_at = :now")
+        .update_expression(if alert_low {
+            "SET balance = :after, version = :seq, updated_at = :now, low_balance_alerted = :alerted"
+        } else {
+            "SET balance = :after, version = :seq, updated_at = :now"
+        })
         .expression_attribute_values(":after", n(after))
         .expression_attribute_values(":before", n(before))
         .expression_attribute_values(":seq", nu(version + 1))
         .expression_attribute_values(":v", nu(version))
         .expression_attribute_values(":now", ts(now));
+    if alert_low {
+        update = update.expression_attribute_values(":alerted", AttributeValue::Bool(true));
+    }
     update = if require_active {
         update
             .condition_expression("version = :v AND balance = :before AND #st = :active")

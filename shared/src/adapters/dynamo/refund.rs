@@ -1,15 +1,17 @@
 //! Settling a record: SUCCESS (a conditional update), or refund + FAILED (one transaction:
 //! record, balance back, counters back, REFUND ledger line — exactly once).
 
-use super::codec::{corrupt, get_s, s, ts, unavailable};
+use super::codec::{corrupt, get_s, s, ts};
 use super::keys::{counter_expiry, tx_key};
 use super::parts::{
-    backoff, balance_update, classify, counter_update, failed, is_conditional_failure, ledger_put,
-    ledger_time, Cancel, MAX_ATTEMPTS, RETRY_BUDGET,
+    backoff, balance_update, classify, counter_update, failed, ledger_put, ledger_time, Cancel,
+    MAX_ATTEMPTS, RETRY_BUDGET,
 };
+use super::webhooks::outbox_put;
 use super::DynamoStore;
-use crate::domain::{Transaction, TransactionId, TxStatus};
+use crate::domain::{Transaction, TxStatus};
 use crate::ports::{AccountReader, RefundOutcome, StoreError, TransactionReader};
+use crate::webhooks::OutboxEvent;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -19,18 +21,25 @@ impl DynamoStore {
     /// PENDING/PROCESSING -> SUCCESS (see [`crate::ports::Ledger::mark_success`]).
     pub(super) async fn commit_success(
         &self,
-        id: &TransactionId,
+        transaction: &Transaction,
         provider: &str,
         operator_transaction_id: &str,
         processed_at: DateTime<Utc>,
         response_time_ms: i64,
     ) -> Result<bool, StoreError> {
-        self.write();
-        let result = self
-            .client
-            .update_item()
+        // The `topup.succeeded` outbox event joins the status change in one transaction.
+        let mut done = transaction.clone();
+        done.status = TxStatus::Success;
+        done.provider = provider.to_owned();
+        done.operator_transaction_id = Some(operator_transaction_id.to_owned());
+        done.processed_at = Some(processed_at);
+        done.updated_at = processed_at;
+        done.response_time_ms = Some(response_time_ms);
+        let event = OutboxEvent::topup_outcome(&done, processed_at)
+            .ok_or_else(|| corrupt("a SUCCESS record has an outcome event"))?;
+        let update = Update::builder()
             .table_name(&self.transactions_table)
-            .set_key(Some(tx_key(id)))
+            .set_key(Some(tx_key(&transaction.id)))
             .update_expression(
                 "SET #st = :success, operator_transaction_id = :op, processed_at = :at, \
                  updated_at = :at, response_time_ms = :ms, provider = :provider \
@@ -45,13 +54,37 @@ impl DynamoStore {
             .expression_attribute_values(":provider", s(provider))
             .expression_attribute_values(":at", ts(processed_at))
             .expression_attribute_values(":ms", AttributeValue::N(response_time_ms.to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(unavailable(e)),
+            .build()
+            .map_err(corrupt)?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            outbox_put(&self.accounts_table, &event)?,
+        ];
+        for attempt in 0..5 {
+            self.write();
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    self.poke_dispatcher(&[&event]).await;
+                    return Ok(true);
+                }
+                Err(e) => match classify(e)? {
+                    Cancel::Retry => backoff(attempt).await,
+                    // Already final (someone else settled it), or an ambiguous earlier
+                    // attempt of ours committed: either way not ours to report.
+                    Cancel::Reasons(r) if failed(&r, 0) => return Ok(false),
+                    Cancel::Reasons(_) => return Err(corrupt("outbox event id reused")),
+                },
+            }
         }
+        Err(StoreError::Unavailable(
+            "success did not commit after repeated conflicts".into(),
+        ))
     }
 
     /// PENDING/PROCESSING -> FAILED + refund (see [`crate::ports::Ledger::refund_and_fail`]).
@@ -64,6 +97,15 @@ impl DynamoStore {
         let customer = tx.customer_id.as_str();
         let amount = tx.amount_mxn.as_decimal();
         let response_ms = (now - tx.created_at).num_milliseconds().max(0);
+        // The `topup.failed` outbox event joins the refund in one transaction.
+        let mut done = tx.clone();
+        done.status = TxStatus::Failed;
+        done.failure_reason = Some(reason.to_owned());
+        done.processed_at = Some(now);
+        done.updated_at = now;
+        done.response_time_ms = Some(response_ms);
+        let event = OutboxEvent::topup_outcome(&done, now)
+            .ok_or_else(|| corrupt("a FAILED record has an outcome event"))?;
         let lock = self.account_lock(customer);
         let _serialized = lock.lock().await;
         let started = std::time::Instant::now();
@@ -118,6 +160,7 @@ impl DynamoStore {
                 after,
                 at,
                 false,
+                false,
             )?);
             for key in &tx.counters {
                 items.push(counter_update(
@@ -139,6 +182,7 @@ impl DynamoStore {
                 after,
                 at,
             )?);
+            items.push(outbox_put(&self.accounts_table, &event)?);
             self.write();
             let result = self
                 .client
@@ -148,9 +192,10 @@ impl DynamoStore {
                 .await;
             let reasons = match result {
                 Ok(_) => {
+                    self.poke_dispatcher(&[&event]).await;
                     return Ok(RefundOutcome::Refunded {
                         balance_after: after,
-                    })
+                    });
                 }
                 Err(e) => match classify(e)? {
                     Cancel::Retry => {

@@ -25,6 +25,11 @@ pub const LEDGER_INDEX_KEYS: (&str, &str) = ("ledger_customer", "at");
 /// Accounts table: sparse index of the account items (ops listing, all-partners export).
 pub const PARTNERS_INDEX: &str = "partners";
 pub const PARTNERS_INDEX_KEYS: (&str, &str) = ("entity", "customer_id");
+/// Sparse GSI (accounts table) over PENDING webhook deliveries, by when they are due.
+pub const WEBHOOK_DUE_INDEX: &str = "webhooks-due";
+pub const WEBHOOK_DUE_KEYS: (&str, &str) = ("wh_due", "due_at");
+/// What the sweep reads from the index.
+pub const WEBHOOK_DUE_PROJECTION: [&str; 3] = ["customer_id", "event_id", "attempts"];
 
 fn attr(name: &str) -> AttributeDefinition {
     AttributeDefinition::builder()
@@ -75,10 +80,30 @@ pub async fn create_tables(
             .attribute_definitions(attr(LEDGER_INDEX_KEYS.1))
             .attribute_definitions(attr(PARTNERS_INDEX_KEYS.0))
             .attribute_definitions(attr(PARTNERS_INDEX_KEYS.1))
+            .attribute_definitions(attr(WEBHOOK_DUE_KEYS.0))
+            .attribute_definitions(attr(WEBHOOK_DUE_KEYS.1))
             .key_schema(key(ACCOUNTS_KEYS.0, KeyType::Hash))
             .key_schema(key(ACCOUNTS_KEYS.1, KeyType::Range))
             .global_secondary_indexes(gsi(LEDGER_INDEX, LEDGER_INDEX_KEYS))
             .global_secondary_indexes(gsi(PARTNERS_INDEX, PARTNERS_INDEX_KEYS))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(WEBHOOK_DUE_INDEX)
+                    .key_schema(key(WEBHOOK_DUE_KEYS.0, KeyType::Hash))
+                    .key_schema(key(WEBHOOK_DUE_KEYS.1, KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::Include)
+                            .set_non_key_attributes(Some(
+                                WEBHOOK_DUE_PROJECTION
+                                    .iter()
+                                    .map(|a| a.to_string())
+                                    .collect(),
+                            ))
+                            .build(),
+                    )
+                    .build()?,
+            )
             .send()
             .await?;
         client

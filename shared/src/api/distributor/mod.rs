@@ -258,6 +258,8 @@ mod login_tests {
             max_topups_per_minute: None,
             max_requests_per_15min: None,
             allowed_ips: vec![],
+            low_balance_usd: None,
+            low_balance_alerted: false,
             api_key_hashes: vec![],
             secret_key_hash: Some(hash_key(SECRET)),
             active: true,
