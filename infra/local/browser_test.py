@@ -6,7 +6,8 @@ Usage: browser_test.py BASE_URL SCREENSHOT_DIR   (make test runs it against make
 Checks what issue 11 asks: wrong key -> error and no cookie; sign in as HAZ_001 -> the balance
 shown equals GET /api/balance; a top-up made through the API appears in the table within 5 s;
 filters and pagination; the daily volume chart has one bar per day; another customer's
-transaction id in the URL is not shown; sign-out then back -> sign-in page. Screenshots of
+transaction id in the URL is not shown; the Webhooks page (endpoint or "none configured", the
+latest deliveries, never a secret); sign-out then back -> sign-in page. Screenshots of
 every page at desktop and phone width go to SCREENSHOT_DIR. Ends with `browser: N passed`.
 """
 
@@ -202,12 +203,24 @@ def run(driver):
           driver.find_element(By.ID, "opening").text != "" and driver.find_element(By.ID, "closing").text != "")
     shoot(driver, "07-statement")
 
+    driver.find_element(By.CSS_SELECTOR, 'nav.main a[href="/dashboard/webhooks"]').click()
+    wait_for(driver, lambda d: d.current_url.endswith("/dashboard/webhooks"))
+    endpoint = driver.find_elements(By.ID, "wh-endpoint")
+    none = driver.find_elements(By.ID, "wh-none")
+    check("webhooks page (from the nav) shows the endpoint or 'none configured'",
+          len(endpoint) + len(none) == 1 and (endpoint or none)[0].text.strip() != "")
+    events = [tr.get_attribute("data-id") for tr in driver.find_elements(By.CSS_SELECTOR, "#wh-body tr[data-id]")]
+    check("webhooks page lists this test's top-up events (every outcome writes one)",
+          len(events) >= 4 and all(e.startswith("msg_") for e in events), events)
+    check("webhooks page never shows a signing secret", "whsec_" not in driver.page_source)
+    shoot(driver, "08-webhooks")
+
     driver.find_element(By.ID, "lang-switch").click()
     wait_for(driver, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es")
     check("language switch to Spanish", "Estado de cuenta" in driver.page_source)
     driver.get(BASE + "/dashboard/overview")
     check("the language choice sticks", driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es")
-    shoot(driver, "08-overview-es")
+    shoot(driver, "09-overview-es")
     driver.find_element(By.ID, "lang-switch").click()
 
     driver.get(BASE + "/dashboard/overview")

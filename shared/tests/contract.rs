@@ -28,6 +28,7 @@ fn dashboard_of(store: &Arc<DynamoStore>) -> relier::api::dashboard::Dashboard {
         transactions: store.clone(),
         reports: store.clone(),
         reads: store.clone(),
+        webhooks: store.clone(),
         sessions: store.clone(),
         clock: Arc::new(relier::adapters::clock::SystemClock),
         secure: true,

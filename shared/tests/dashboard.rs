@@ -1,87 +1,19 @@
 //! The partner dashboard against DynamoDB Local: sign-in and sessions, data bound to the
 //! session's customer, listing filters and pages, charts. The browser test
-//! (`infra/local/browser_test.py`) drives the same pages in Chromium.
+//! (`infra/local/browser_test.py`) drives the same pages in Chromium; the Webhooks page has its
+//! own suite (`dashboard_webhooks.rs`).
 
 mod common;
+#[path = "common/dashboard.rs"]
+mod dashboard_support;
 
 use chrono::{Duration, Utc};
 use common::*;
-use lambda_http::{Body, Response};
+use dashboard_support::*;
 use relier::adapters::clock::ManualClock;
-use relier::adapters::dynamo::DynamoStore;
-use relier::api::dashboard::{session, Dashboard};
+use relier::api::dashboard::session;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-const ORIGIN: &str = "http://127.0.0.1:9000";
-
-fn dashboard(store: &Arc<DynamoStore>, clock: Arc<ManualClock>) -> Dashboard {
-    Dashboard {
-        accounts: store.clone(),
-        transactions: store.clone(),
-        reports: store.clone(),
-        reads: store.clone(),
-        sessions: store.clone(),
-        clock,
-        secure: false,
-    }
-}
-
-fn text(resp: &Response<Body>) -> String {
-    match resp.body() {
-        Body::Text(t) => t.clone(),
-        Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
-        _ => String::new(),
-    }
-}
-
-fn set_cookies(resp: &Response<Body>) -> Vec<String> {
-    resp.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
-async fn login(d: &Dashboard, customer: &str, key: &str, origin: Option<&str>) -> Response<Body> {
-    let body = format!("customer_id={customer}&api_key={key}");
-    let mut headers = vec![
-        ("content-type", "application/x-www-form-urlencoded"),
-        ("host", "127.0.0.1:9000"),
-    ];
-    if let Some(o) = origin {
-        headers.push(("origin", o));
-    }
-    d.handle(request("POST", "/dashboard/login", &headers, Some(&body)))
-        .await
-        .unwrap()
-}
-
-/// Sign in and return the `Cookie` header value for later requests.
-async fn signed_in(d: &Dashboard, customer: &str, key: &str) -> String {
-    let resp = login(d, customer, key, Some(ORIGIN)).await;
-    assert_eq!(resp.status(), 303, "{}", text(&resp));
-    let c = set_cookies(&resp)
-        .into_iter()
-        .find(|c| c.starts_with("relier_session="))
-        .expect("session cookie");
-    c.split(';').next().unwrap().to_owned()
-}
-
-async fn get(d: &Dashboard, path: &str, cookie: &str) -> Response<Body> {
-    d.handle(request(
-        "GET",
-        path,
-        &[("cookie", cookie), ("host", "127.0.0.1:9000")],
-        None,
-    ))
-    .await
-    .unwrap()
-}
-
-async fn get_json(d: &Dashboard, path: &str, cookie: &str) -> (u16, Value) {
-    read(get(d, path, cookie).await).await
-}
 
 #[tokio::test]
 async fn wrong_credentials_get_one_generic_error_and_no_cookie() {

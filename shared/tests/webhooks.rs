@@ -20,7 +20,7 @@ use relier::webhooks::dispatch::{Dispatcher, Handled};
 use relier::webhooks::queue::{DispatchMessage, DispatchQueue};
 use relier::webhooks::sender::{AttemptResult, HttpSender, WebhookSender};
 use relier::webhooks::signing::{verify, WebhookSecret};
-use relier::webhooks::{DeliveryStatus, Endpoint, EventType, WebhookStore};
+use relier::webhooks::{DeliveryStatus, Endpoint, EventType, WebhookReader, WebhookStore};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;

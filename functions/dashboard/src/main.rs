@@ -14,6 +14,7 @@ async fn main() -> Result<(), Error> {
         transactions: app.store.clone(),
         reports: app.store.clone(),
         reads: app.store.clone(),
+        webhooks: app.store.clone(),
         sessions: app.store.clone(),
         clock: app.clock.clone(),
         secure: app.config.mode != Mode::Sandbox,

@@ -35,10 +35,22 @@ pub struct AttemptRecord {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// Webhook endpoints and the outbox (DynamoDB: `store::webhooks`).
+/// The read side of webhooks: a customer's endpoint and latest deliveries. The dashboard
+/// (`api::dashboard`) needs only this; the dispatcher and `relier-admin` use [`WebhookStore`].
 #[async_trait]
-pub trait WebhookStore: Send + Sync {
+pub trait WebhookReader: Send + Sync {
     async fn get_endpoint(&self, customer_id: &str) -> Result<Option<Endpoint>, StoreError>;
+    /// Latest first.
+    async fn list_deliveries(
+        &self,
+        customer_id: &str,
+        limit: i32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+}
+
+/// Webhook endpoints and the outbox (DynamoDB: `adapters::dynamo::webhooks`).
+#[async_trait]
+pub trait WebhookStore: WebhookReader {
     async fn put_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
     async fn disable_endpoint(
         &self,
@@ -55,12 +67,6 @@ pub trait WebhookStore: Send + Sync {
         customer_id: &str,
         event_id: &str,
     ) -> Result<Option<Delivery>, StoreError>;
-    /// Latest first.
-    async fn list_deliveries(
-        &self,
-        customer_id: &str,
-        limit: i32,
-    ) -> Result<Vec<Delivery>, StoreError>;
 
     /// Claim attempt `attempts + 1` of a PENDING delivery that has made exactly `attempts`
     /// (a conditional update; a duplicate message loses). While in flight it is due again at

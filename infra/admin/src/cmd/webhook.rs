@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use relier::ports::{AccountReader, Clock};
 use relier::webhooks::dispatch::{parse_event_list, Dispatcher};
-use relier::webhooks::{ssrf, Endpoint, OutboxEvent, WebhookStore};
+use relier::webhooks::{ssrf, Endpoint, OutboxEvent, WebhookReader, WebhookStore};
 use std::sync::Arc;
 
 #[derive(Subcommand)]

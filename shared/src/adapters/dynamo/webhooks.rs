@@ -18,7 +18,8 @@ use crate::webhooks::event::EVENT_RETENTION_DAYS;
 use crate::webhooks::queue::DispatchMessage;
 use crate::webhooks::signing::WebhookSecret;
 use crate::webhooks::{
-    AttemptRecord, Delivery, DeliveryStatus, DueRef, Endpoint, EventType, OutboxEvent, WebhookStore,
+    AttemptRecord, Delivery, DeliveryStatus, DueRef, Endpoint, EventType, OutboxEvent,
+    WebhookReader, WebhookStore,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -180,7 +181,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl WebhookStore for DynamoStore {
+impl WebhookReader for DynamoStore {
     async fn get_endpoint(&self, customer_id: &str) -> Result<Option<Endpoint>, StoreError> {
         let key = pk_sk(&webhook_pk(customer_id), "ENDPOINT");
         match self.get_item(&self.accounts_table, key).await? {
@@ -189,6 +190,31 @@ impl WebhookStore for DynamoStore {
         }
     }
 
+    async fn list_deliveries(
+        &self,
+        customer_id: &str,
+        limit: i32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.read();
+        let out = self
+            .client
+            .query()
+            .table_name(&self.accounts_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :ev)")
+            .expression_attribute_values(":pk", s(webhook_pk(customer_id)))
+            .expression_attribute_values(":ev", s("EVENT#"))
+            .scan_index_forward(false)
+            .limit(limit)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.items().iter().map(parse_delivery).collect()
+    }
+}
+
+#[async_trait]
+impl WebhookStore for DynamoStore {
     async fn put_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
         self.write();
         self.client
@@ -251,28 +277,6 @@ impl WebhookStore for DynamoStore {
             Some(item) => Ok(Some(parse_delivery(&item)?)),
             None => Ok(None),
         }
-    }
-
-    async fn list_deliveries(
-        &self,
-        customer_id: &str,
-        limit: i32,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.read();
-        let out = self
-            .client
-            .query()
-            .table_name(&self.accounts_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :ev)")
-            .expression_attribute_values(":pk", s(webhook_pk(customer_id)))
-            .expression_attribute_values(":ev", s("EVENT#"))
-            .scan_index_forward(false)
-            .limit(limit)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.items().iter().map(parse_delivery).collect()
     }
 
     async fn claim_attempt(

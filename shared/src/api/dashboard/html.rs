@@ -83,7 +83,7 @@ pub fn text(v: &Value) -> String {
 /// Where the current page is, for the nav and the language switch.
 pub struct Ctx<'a> {
     pub lang: Lang,
-    /// `overview`, `transactions`, `charts`, `statement`, `login`, `error`.
+    /// `overview`, `transactions`, `charts`, `statement`, `webhooks`, `login`, `error`.
     pub page: &'a str,
     /// Path + query of this page (the language link points back to it).
     pub here: &'a str,
@@ -126,12 +126,13 @@ pub fn layout(ctx: &Ctx, title: &str, body: &str) -> String {
                 format!(r#"<li><a href="{href}"{current}>{}</a></li>"#, t(key))
             };
             format!(
-                r#"<nav class="main" aria-label="{}"><ul>{}{}{}{}</ul></nav><span class="who">{}</span><form method="post" action="/dashboard/logout"><button id="signout" type="submit">{}</button></form>"#,
+                r#"<nav class="main" aria-label="{}"><ul>{}{}{}{}{}</ul></nav><span class="who">{}</span><form method="post" action="/dashboard/logout"><button id="signout" type="submit">{}</button></form>"#,
                 t("nav"),
                 item("overview", "/dashboard/overview", "overview"),
                 item("transactions", "/dashboard/transactions", "transactions"),
                 item("charts", "/dashboard/charts", "charts"),
                 item("statement", "/dashboard/statement", "statement"),
+                item("webhooks", "/dashboard/webhooks", "webhooks"),
                 esc(customer),
                 t("signout"),
             )

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod ports;
 pub mod session;
 pub mod web;
+pub mod webhooks;
 
 use crate::api::partner::auth::authenticate;
 use crate::api::partner::ApiError;
@@ -21,6 +22,7 @@ use crate::domain::Account;
 use crate::ports::Clock;
 use crate::ports::{AccountReader, TransactionReader};
 use crate::reports::ports::ReportStore;
+use crate::webhooks::WebhookReader;
 use html::Ctx;
 use i18n::Lang;
 use lambda_http::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -40,6 +42,8 @@ pub struct Dashboard {
     /// Listings and statements: the report store (`GET /api/transactions`, `/api/statement`).
     pub reports: Arc<dyn ReportStore>,
     pub reads: Arc<dyn DashboardReads>,
+    /// The customer's webhook endpoint and latest deliveries (read-only).
+    pub webhooks: Arc<dyn WebhookReader>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
     /// `Secure` cookies (every mode but SANDBOX, which runs on plain http locally).
@@ -260,6 +264,14 @@ impl Dashboard {
                         web::json(200, &d)
                     } else {
                         web::html(200, pages::statement(&ctx, &d))
+                    }
+                }
+                (_, "webhooks") => {
+                    let d = webhooks::data(self.webhooks.as_ref(), account, now).await?;
+                    if api {
+                        web::json(200, &d)
+                    } else {
+                        web::html(200, webhooks::page(&ctx, &d))
                     }
                 }
                 _ if api => web::json(404, &json!({"success": false, "error": "Not found"})),
