@@ -116,7 +116,7 @@ fn delivery_row(d: &Value) -> String {
         v => esc(&text(v)),
     };
     format!(
-        r#"<tr data-id="{id}"><td><code>{id}</code></td><td>{ty}</td><td>{at}</td><td class="st st-{st}">{st}</td><td class="num">{n}</td><td>{last}</td><td>{next}</td></tr>"#,
+        r#"<tr data-id="{id}"><td><code>{id}</code></td><td>{ty}</td><td>{at}</td><td class="st st-{st}">{st}</td><td class="num">{n}</td><td class="res">{last}</td><td>{next}</td></tr>"#,
         id = esc(&text(&d["event_id"])),
         ty = esc(&text(&d["type"])),
         at = esc(&text(&d["created_at"])),
