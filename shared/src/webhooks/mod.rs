@@ -40,6 +40,12 @@ pub struct AttemptRecord {
 pub trait WebhookStore: Send + Sync {
     async fn get_endpoint(&self, customer_id: &str) -> Result<Option<Endpoint>, StoreError>;
     async fn put_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
+    /// `put_endpoint` and its audit record in one transaction (ops changes: `relier-admin`).
+    async fn put_endpoint_audited(
+        &self,
+        endpoint: &Endpoint,
+        audit: &crate::ops::AuditRecord,
+    ) -> Result<(), StoreError>;
     async fn disable_endpoint(
         &self,
         customer_id: &str,

@@ -90,8 +90,8 @@ pub struct SetArgs {
     /// Accepted top-ups per minute, or `none` (0 = none).
     #[arg(long, value_parser = limit)]
     pub max_topups_per_minute: Option<Limit>,
-    /// USD, or `none`.
-    #[arg(long, value_parser = limit)]
+    /// USD, or `none` (`balance.low` fires when a debit crosses it; default 1,000).
+    #[arg(long, visible_alias = "low-balance-usd", value_parser = limit)]
     pub low_balance_threshold_usd: Option<Limit>,
     /// Requests per 15-minute window on the partner routes, or `none` (the guides' 300).
     #[arg(long, value_parser = limit)]
