@@ -137,7 +137,9 @@ async fn given_a_later_stamp_when_an_older_one_arrives_then_last_use_never_goes_
     let (store, _) = metered_store().await;
     let customer = CustomerId::parse("USE_001").unwrap();
     let hash = hash_key(KEY);
-    let late = Utc.timestamp_millis_opt(Utc::now().timestamp_millis()).unwrap();
+    let late = Utc
+        .timestamp_millis_opt(Utc::now().timestamp_millis())
+        .unwrap();
     store.record_key_use(&customer, &hash, late).await.unwrap();
     // WHEN another instance's older stamp lands afterwards
     store
