@@ -71,7 +71,7 @@ pub async fn register(
 }
 
 /// Delete the gateway keys of this partner key: `relier-<customer>-<prefix>…`, and the names
-/// `infra/register-partner-key.sh` used (`relier-<stack>-<customer>-<prefix>`).
+/// the former `infra/register-partner-key.sh` used (`relier-<stack>-<customer>-<prefix>`).
 pub async fn deregister(
     gw: &dyn GatewayKeys,
     customer: &str,
