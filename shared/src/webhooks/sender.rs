@@ -39,6 +39,8 @@ pub struct HttpSender {
 
 impl HttpSender {
     pub fn new(mode: Mode) -> Self {
+        // reqwest is built without a rustls provider of its own (`rustls-no-provider`).
+        crate::crypto::install();
         Self {
             mode,
             timeout: Duration::from_secs(ATTEMPT_TIMEOUT_SECS),
