@@ -1,7 +1,8 @@
 //! The DynamoDB call budget of a sync top-up on a warm instance, counted on the wire by an
 //! SDK interceptor (not by the store's own bookkeeping): at most one strongly consistent read
 //! (the account: authorization + exact balance) and at most two write calls (the debit
-//! transaction and the final status). Not timed: calls are counted, never measured.
+//! transaction, and the final status written in one transaction with its webhook outbox
+//! event). Not timed: calls are counted, never measured.
 
 mod common;
 #[path = "common/ddb_meter.rs"]
@@ -50,8 +51,7 @@ async fn given_a_warm_instance_when_a_sync_topup_succeeds_then_one_consistent_re
     assert_eq!(b["transaction"]["status"], "SUCCESS", "{b}");
 
     // THEN it made at most one (consistent) read and two write calls: the debit transaction
-    // and the final status update (a transaction too since issue 10: the outcome's webhook
-    // outbox event is Put with it)
+    // and the final status with its outbox event (one transaction: never lost)
     let t = meter.take();
     assert!(t.read_calls() <= 1, "reads: {:?}", t.calls);
     assert!(t.consistent_reads <= 1, "{t:?}");

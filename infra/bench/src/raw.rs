@@ -6,20 +6,18 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::operation::get_item::GetItemInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The requests of one top-up, in order: the account read, the debit transaction, the final
-/// status update.
+/// status transaction (status update + webhook outbox event).
 #[derive(Debug, Clone, Default)]
 pub struct Shape {
     pub get: Option<GetItemInput>,
     pub debit: Option<TransactWriteItemsInput>,
-    pub finish: Option<UpdateItemInput>,
+    pub finish: Option<TransactWriteItemsInput>,
 }
 
 /// Records the inputs of the calls a client makes (install it, run one top-up, `take`).
@@ -46,9 +44,11 @@ impl Intercept for Capture {
         if let Some(i) = input.downcast_ref::<GetItemInput>() {
             shape.get.get_or_insert_with(|| i.clone());
         } else if let Some(i) = input.downcast_ref::<TransactWriteItemsInput>() {
-            shape.debit.get_or_insert_with(|| i.clone());
-        } else if let Some(i) = input.downcast_ref::<UpdateItemInput>() {
-            shape.finish.get_or_insert_with(|| i.clone());
+            if shape.debit.is_none() {
+                shape.debit = Some(i.clone());
+            } else {
+                shape.finish.get_or_insert_with(|| i.clone());
+            }
         }
         Ok(())
     }
@@ -60,12 +60,13 @@ fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-/// The debit transaction with fresh keys: the transaction record gets id `raw_id`, the other
-/// put items (idempotency claim, ledger line) a fresh partition key; the account update keeps
-/// its item and expression but not the version condition (a replay cannot know the version;
-/// the write is the same size). Counter updates are replayed as they are.
-fn fresh_debit(debit: &TransactWriteItemsInput, raw_id: &str) -> Vec<TransactWriteItem> {
-    debit
+/// A captured transaction with fresh keys: the transaction record gets id `raw_id` (put or
+/// update), the other put items (idempotency claim, ledger line, outbox event) a fresh
+/// partition key; the account update keeps its item and expression but not the version
+/// condition (a replay cannot know the version; the write is the same size). Counter updates
+/// are replayed as they are.
+fn fresh_items(captured: &TransactWriteItemsInput, raw_id: &str) -> Vec<TransactWriteItem> {
+    captured
         .transact_items()
         .iter()
         .map(|item| {
@@ -101,9 +102,13 @@ fn fresh_debit(debit: &TransactWriteItemsInput, raw_id: &str) -> Vec<TransactWri
                         }
                     }
                 }
+                let mut key = update.key().clone();
+                if key.contains_key("id") {
+                    key.insert("id".into(), s(raw_id));
+                }
                 let update = Update::builder()
                     .table_name(update.table_name())
-                    .set_key(Some(update.key().clone()))
+                    .set_key(Some(key))
                     .update_expression(update.update_expression())
                     .set_condition_expression(condition)
                     .set_expression_attribute_names(names)
@@ -122,7 +127,13 @@ fn fresh_debit(debit: &TransactWriteItemsInput, raw_id: &str) -> Vec<TransactWri
 /// the store does). Returns the id its transaction record got.
 pub async fn debit(client: &Client, shape: &Shape, nonce: &str) -> Result<String, String> {
     let raw_id = format!("RAW{nonce}{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let items = fresh_debit(shape.debit.as_ref().expect("captured debit"), &raw_id);
+    let items = fresh_items(shape.debit.as_ref().expect("captured debit"), &raw_id);
+    transact(client, items).await?;
+    Ok(raw_id)
+}
+
+/// One transaction, retried on a conflict as the store does.
+async fn transact(client: &Client, items: Vec<TransactWriteItem>) -> Result<(), String> {
     for attempt in 0..100u64 {
         if attempt > 0 {
             // Same-account replays conflict with each other (TransactionConflict): back off
@@ -135,7 +146,7 @@ pub async fn debit(client: &Client, shape: &Shape, nonce: &str) -> Result<String
             .send()
             .await
         {
-            Ok(_) => return Ok(raw_id),
+            Ok(_) => return Ok(()),
             Err(e) => {
                 let text = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e));
                 if !text.contains("TransactionConflict") && !text.contains("ConditionalCheck") {
@@ -147,7 +158,7 @@ pub async fn debit(client: &Client, shape: &Shape, nonce: &str) -> Result<String
     Err("too many transaction conflicts".into())
 }
 
-/// The whole raw sequence of a top-up: consistent account read, debit, final status update.
+/// The whole raw sequence of a top-up: consistent account read, debit, final status transaction.
 pub async fn sequence(client: &Client, shape: &Shape, nonce: &str) -> Result<(), String> {
     let get = shape.get.as_ref().expect("captured read");
     client
@@ -162,19 +173,5 @@ pub async fn sequence(client: &Client, shape: &Shape, nonce: &str) -> Result<(),
         .map_err(|e| e.to_string())?;
     let raw_id = debit(client, shape, nonce).await?;
     let finish = shape.finish.as_ref().expect("captured finish");
-    let mut key: HashMap<String, AttributeValue> = finish.key().cloned().unwrap_or_default();
-    key.insert("id".into(), s(raw_id));
-    client
-        .update_item()
-        .set_table_name(finish.table_name().map(str::to_owned))
-        .set_key(Some(key))
-        .set_update_expression(finish.update_expression().map(str::to_owned))
-        .set_condition_expression(finish.condition_expression().map(str::to_owned))
-        .set_expression_attribute_names(finish.expression_attribute_names().cloned())
-        .set_expression_attribute_values(finish.expression_attribute_values().cloned())
-        .set_return_values(finish.return_values().cloned())
-        .send()
-        .await
-        .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
-    Ok(())
+    transact(client, fresh_items(finish, &raw_id)).await
 }

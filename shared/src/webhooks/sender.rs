@@ -39,8 +39,6 @@ pub struct HttpSender {
 
 impl HttpSender {
     pub fn new(mode: Mode) -> Self {
-        // reqwest is built without a rustls provider of its own (`rustls-no-provider`).
-        crate::crypto::install();
         Self {
             mode,
             timeout: Duration::from_secs(ATTEMPT_TIMEOUT_SECS),
@@ -64,6 +62,8 @@ impl WebhookSender for HttpSender {
                 Err(_) => return AttemptResult::Error("DNS timeout".into()),
             };
         let host = parsed.host_str().unwrap_or_default().to_owned();
+        // reqwest is built without a bundled crypto provider (one backend: ring, see crypto.rs)
+        crate::crypto::install();
         let client = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
