@@ -32,6 +32,10 @@ export DISTRIBUTOR_JWT_SECRET="${DISTRIBUTOR_JWT_SECRET:-local-dev-only-distribu
 export AWS_ENDPOINT_URL_DYNAMODB="${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:${RELIER_DDB_PORT}}"
 export AWS_ENDPOINT_URL_SQS="${AWS_ENDPOINT_URL_SQS:-http://127.0.0.1:${RELIER_MOTO_PORT}}"
 export AWS_ENDPOINT_URL_SECRETS_MANAGER="${AWS_ENDPOINT_URL_SECRETS_MANAGER:-http://127.0.0.1:${RELIER_MOTO_PORT}}"
+# relier-admin --stack / --usage-plan-id against the local stack: moto serves CloudFormation and
+# API Gateway too (infra/admin/tests/admin_cli.rs uses them).
+export AWS_ENDPOINT_URL_CLOUDFORMATION="${AWS_ENDPOINT_URL_CLOUDFORMATION:-http://127.0.0.1:${RELIER_MOTO_PORT}}"
+export AWS_ENDPOINT_URL_API_GATEWAY="${AWS_ENDPOINT_URL_API_GATEWAY:-http://127.0.0.1:${RELIER_MOTO_PORT}}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-$AWS_REGION}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"

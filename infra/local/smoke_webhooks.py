@@ -137,6 +137,11 @@ def run(call, check) -> None:
     check("webhook test delivers a verified ping", len(ping) == 1, out)
     out = admin("webhook", "deliveries", CUSTOMER)
     check("webhook deliveries lists them", "DELIVERED" in out and "topup.failed" in out, out)
+    out = admin("audit", CUSTOMER, "--json")
+    changes = [json.loads(line) for line in out.splitlines() if '"webhook.' in line]
+    check("webhook set / rotate-secret are in the audit trail, never a secret",
+          any(c["action"] == "webhook.set" and c["after"]["url"] == rx.url for c in changes)
+          and "whsec_" not in out, changes)
     check("every delivery verified with standardwebhooks", all(e["verified"] for e in rx.events),
           [e for e in rx.events if not e["verified"]])
     rx.server.shutdown()

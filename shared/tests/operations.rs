@@ -293,7 +293,7 @@ async fn key_rotation_keeps_both_keys_until_the_old_one_is_revoked() {
     assert_ne!(old, new);
     assert_eq!(balance_status(&store, "ACME_001", &old).await, 200);
     assert_eq!(balance_status(&store, "ACME_001", &new).await, 200);
-    let listed = keys::list_api_keys(store.as_ref(), "ACME_001")
+    let listed = keys::list_api_keys(store.as_ref(), store.as_ref(), "ACME_001")
         .await
         .unwrap();
     assert_eq!(listed.len(), 2);

@@ -574,3 +574,56 @@ async fn subscriptions_and_missing_endpoints_skip_without_sending() {
     assert_eq!(events[0].1["type"], "topup.failed");
     let _ = SystemClock.now();
 }
+
+#[tokio::test]
+async fn an_endpoint_change_is_audited_with_it_and_the_audit_never_holds_a_secret() {
+    use relier::ops::ports::AdminStore;
+    use relier::ops::{Actor, AuditRecord};
+    // GIVEN a partner without an endpoint
+    let env = env().await;
+    let now = env.clock.now();
+    let (ep, secret) = Endpoint::new("HAZ_001", "https://partner.example/hooks", None, now);
+    // WHEN ops set it, then rotate its secret, each with its audit record
+    let actor = Actor("local:ops".into());
+    let set = AuditRecord::new(
+        "HAZ_001",
+        &actor,
+        "webhook.set",
+        Value::Null,
+        ep.audit_view(),
+        now,
+    );
+    env.store.put_endpoint_audited(&ep, &set).await.unwrap();
+    let mut rotated = ep.clone();
+    let new_secret = rotated.rotate(now);
+    let rot = AuditRecord::new(
+        "HAZ_001",
+        &actor,
+        "webhook.rotate_secret",
+        ep.audit_view(),
+        rotated.audit_view(),
+        now,
+    );
+    env.store
+        .put_endpoint_audited(&rotated, &rot)
+        .await
+        .unwrap();
+    // THEN the endpoint is stored and both changes are in the partner's audit trail
+    let stored = env.store.get_endpoint("HAZ_001").await.unwrap().unwrap();
+    assert_eq!(stored.keys.len(), 2);
+    let trail = env.store.audit_records("HAZ_001").await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
+    assert!(actions.contains(&"webhook.set") && actions.contains(&"webhook.rotate_secret"));
+    let last = trail
+        .iter()
+        .find(|r| r.action == "webhook.rotate_secret")
+        .unwrap();
+    assert_eq!(last.after["signing_secrets"], 2);
+    assert_eq!(last.after["url"], "https://partner.example/hooks");
+    // AND no secret appears anywhere in it
+    let text = format!("{trail:?}");
+    for s in [secret.expose(), new_secret.expose()] {
+        assert!(!text.contains(s.trim_start_matches("whsec_")));
+    }
+    assert!(!text.contains("whsec_"));
+}

@@ -1,9 +1,12 @@
 //! relier-admin: the ops tool, for the local stack and AWS alike (normal AWS credentials and
-//! region; table names from ACCOUNTS_TABLE / TRANSACTIONS_TABLE). One module per command group
-//! in `cmd/`; the use cases live in `relier::ops`. Errors are one line on stderr, exit 1.
+//! region; table names from ACCOUNTS_TABLE / TRANSACTIONS_TABLE, or from the stack's outputs
+//! with `--stack NAME`). One module per command group in `cmd/`; the use cases live in
+//! `relier::ops`. Errors are one line on stderr, exit 1.
 
 mod cmd;
 mod ctx;
+mod gateway;
+mod stack;
 
 use clap::{Parser, Subcommand};
 
@@ -14,6 +17,15 @@ use clap::{Parser, Subcommand};
     about = "Operate Relier: partners, money, keys, audit"
 )]
 struct Cli {
+    /// Read table names, queue URLs, the usage plan and the mode from this CloudFormation
+    /// stack's outputs (instead of ACCOUNTS_TABLE, TRANSACTIONS_TABLE, TOPUP_QUEUE_URL, ...).
+    /// Key commands then also create / delete the API Gateway key in the stack's usage plan.
+    #[arg(long, global = true, value_name = "NAME")]
+    stack: Option<String>,
+    /// API Gateway usage plan for partner keys: `partner create`, `key add` and `key revoke`
+    /// also create / delete the API Gateway key (overrides the stack's UsagePlanId).
+    #[arg(long, global = true, value_name = "ID")]
+    usage_plan_id: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,7 +48,8 @@ enum Command {
     Credit(cmd::credit::CreditArgs),
     /// Correct a balance (either sign): an ADJUSTMENT ledger line, idempotent on --reference.
     Adjust(cmd::credit::AdjustArgs),
-    /// Partner API keys: add (rotation), list, revoke.
+    /// Partner API keys: add (rotation), list (with last use), revoke; with a usage plan
+    /// (`--usage-plan-id` / `--stack`) also at API Gateway.
     #[command(subcommand)]
     Key(cmd::key::KeyCmd),
     /// The distributor API secret of a partner.
@@ -55,15 +68,15 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    if let Err(e) = run(cli.command).await {
+    if let Err(e) = run(cli).await {
         eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
     }
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
-    let ctx = ctx::Ctx::from_env().await?;
-    match command {
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = ctx::Ctx::new(cli.stack.as_deref(), cli.usage_plan_id).await?;
+    match cli.command {
         Command::Setup => cmd::local::setup(&ctx).await,
         Command::LoadFixtures { file } => cmd::local::load_fixtures(&ctx, &file).await,
         Command::LedgerCheck => cmd::local::ledger_check(&ctx).await,

@@ -6,8 +6,12 @@ use super::ports::{AdminStore, KeyRecord, PartnerUpdate, ReconcileKey, Reconcile
 use super::secrets::{self, SecretKind};
 use super::{refused, Actor, AuditRecord, OpsError};
 use crate::domain::credentials::hash_key;
+use crate::domain::CustomerId;
+use crate::ports::StoreError;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// Shortest prefix `revoke` accepts (a key's clear prefix is 12 characters).
 const MIN_PREFIX: usize = 8;
@@ -20,6 +24,18 @@ pub struct KeyListing {
     pub hash_prefix: String,
     pub created_at: Option<DateTime<Utc>>,
     pub created_by: Option<String>,
+    /// Last authenticated request with this key, to within the 15-minute request window
+    /// (None: not used since last-use tracking exists, or not at all).
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+/// When each API key (by SHA-256 hex) was last used (stamped by the request gate).
+#[async_trait]
+pub trait KeyUses: Send + Sync {
+    async fn key_last_used(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<HashMap<String, DateTime<Utc>>, StoreError>;
 }
 
 fn key_record(secret: &str, actor: &Actor, now: DateTime<Utc>) -> KeyRecord {
@@ -55,10 +71,12 @@ pub async fn add_api_key(
 
 pub async fn list_api_keys(
     store: &dyn AdminStore,
+    uses: &dyn KeyUses,
     customer: &str,
 ) -> Result<Vec<KeyListing>, OpsError> {
     let partner = get(store, customer).await?;
     let records = store.api_keys(&partner.account.customer_id).await?;
+    let used = uses.key_last_used(&partner.account.customer_id).await?;
     Ok(partner
         .account
         .api_key_hashes
@@ -70,6 +88,7 @@ pub async fn list_api_keys(
                 hash_prefix: h.chars().take(12).collect(),
                 created_at: r.map(|r| r.created_at),
                 created_by: r.map(|r| r.created_by.clone()),
+                last_used: used.get(h).copied(),
             }
         })
         .collect())

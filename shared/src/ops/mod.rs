@@ -4,10 +4,12 @@
 //! transaction as the change it describes.
 
 pub mod balance;
+pub mod gateway;
 pub mod keys;
 pub mod partners;
 pub mod ports;
 pub mod secrets;
+pub mod stack;
 
 use crate::ports::StoreError;
 use chrono::{DateTime, Utc};

@@ -52,6 +52,20 @@ impl Endpoint {
         )
     }
 
+    /// What the audit trail records of an endpoint: never a secret, only how many sign and
+    /// until when the rotated-out ones do.
+    pub fn audit_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "url": self.url,
+            "events": self.events.as_ref().map(|e| e.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
+            "enabled": self.disabled_reason.is_none(),
+            "disabled_reason": self.disabled_reason,
+            "signing_secrets": self.keys.len(),
+            "rotated_out_until": self.keys.iter().filter_map(|k| k.expires_at)
+                .map(crate::api::json::timestamp).collect::<Vec<_>>(),
+        })
+    }
+
     /// Does the partner want this event type? Pings always go out.
     pub fn wants(&self, event_type: EventType) -> bool {
         event_type == EventType::Ping

@@ -52,6 +52,12 @@ pub trait WebhookReader: Send + Sync {
 #[async_trait]
 pub trait WebhookStore: WebhookReader {
     async fn put_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
+    /// `put_endpoint` and its audit record in one transaction (ops changes: `relier-admin`).
+    async fn put_endpoint_audited(
+        &self,
+        endpoint: &Endpoint,
+        audit: &crate::ops::AuditRecord,
+    ) -> Result<(), StoreError>;
     async fn disable_endpoint(
         &self,
         customer_id: &str,

@@ -1,4 +1,5 @@
-//! `partner create | show | list | set | disable | enable`.
+//! `partner create | show | list | set | disable | enable`. With a usage plan (`--usage-plan-id`
+//! or `--stack`) `create` also registers the first key with API Gateway.
 
 use super::{fail, now};
 use crate::ctx::Ctx;
@@ -90,8 +91,8 @@ pub struct SetArgs {
     /// Accepted top-ups per minute, or `none` (0 = none).
     #[arg(long, value_parser = limit)]
     pub max_topups_per_minute: Option<Limit>,
-    /// USD, or `none`.
-    #[arg(long, value_parser = limit)]
+    /// USD, or `none` (`balance.low` fires when a debit crosses it; default 1,000).
+    #[arg(long, visible_alias = "low-balance-usd", value_parser = limit)]
     pub low_balance_threshold_usd: Option<Limit>,
     /// Requests per 15-minute window on the partner routes, or `none` (the guides' 300).
     #[arg(long, value_parser = limit)]
@@ -164,6 +165,13 @@ pub async fn run(ctx: &Ctx, cmd: PartnerCmd) -> anyhow::Result<()> {
     match cmd {
         PartnerCmd::Create(a) => {
             let actor = ctx.actor().await?;
+            // Resolved first: a missing usage plan refuses before anything is stored.
+            let gateway = ctx.gateway()?;
+            if let Some((gw, plan)) = &gateway {
+                relier::ops::gateway::check_plan(gw, plan)
+                    .await
+                    .map_err(fail)?;
+            }
             let created = partners::create(
                 &ctx.store,
                 &actor,
@@ -189,6 +197,26 @@ pub async fn run(ctx: &Ctx, cmd: PartnerCmd) -> anyhow::Result<()> {
                 "API key (shown once, stored only as a hash): {}",
                 created.api_key
             );
+            match gateway {
+                None => println!("not registered with API Gateway (no --usage-plan-id / --stack)"),
+                Some((gw, plan)) => {
+                    let id = created.account.customer_id.as_str();
+                    let prefix = relier::ops::secrets::prefix(&created.api_key);
+                    let key = relier::ops::gateway::register_first_key(
+                        &gw,
+                        &plan,
+                        id,
+                        &created.api_key,
+                        &prefix,
+                    )
+                    .await
+                    .map_err(fail)?;
+                    println!(
+                        "created API Gateway key {} ({}) in usage plan {plan}",
+                        key.id, key.name
+                    );
+                }
+            }
         }
         PartnerCmd::Show { customer_id } => {
             let p = partners::get(&ctx.store, &customer_id)

@@ -8,6 +8,7 @@
 use crate::ctx::Ctx;
 use anyhow::{bail, Context};
 use clap::Subcommand;
+use relier::ops::AuditRecord;
 use relier::ports::{AccountReader, Clock};
 use relier::webhooks::dispatch::{parse_event_list, Dispatcher};
 use relier::webhooks::{ssrf, Endpoint, OutboxEvent, WebhookReader, WebhookStore};
@@ -55,6 +56,25 @@ fn dispatcher(ctx: &Ctx) -> anyhow::Result<Dispatcher> {
     })
 }
 
+/// The audit record of a configuration change (written with it, in one transaction); the
+/// views never carry a secret.
+async fn audit(
+    ctx: &Ctx,
+    customer: &str,
+    action: &str,
+    before: Option<&Endpoint>,
+    after: &Endpoint,
+) -> anyhow::Result<AuditRecord> {
+    Ok(AuditRecord::new(
+        customer,
+        &ctx.actor().await?,
+        action,
+        before.map_or(serde_json::Value::Null, Endpoint::audit_view),
+        after.audit_view(),
+        after.updated_at,
+    ))
+}
+
 pub async fn run(ctx: &Ctx, cmd: WebhookCmd) -> anyhow::Result<()> {
     let store = &ctx.store;
     let now = relier::adapters::clock::SystemClock.now();
@@ -75,18 +95,21 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCmd) -> anyhow::Result<()> {
                 bail!("no partner {customer_id}");
             }
             match store.get_endpoint(&customer_id).await? {
-                Some(mut ep) => {
+                Some(old) => {
+                    let mut ep = old.clone();
                     ep.url = url.clone();
                     ep.events = events;
                     ep.disabled_reason = None;
                     ep.updated_at = now;
-                    store.put_endpoint(&ep).await?;
+                    let record = audit(ctx, &customer_id, "webhook.set", Some(&old), &ep).await?;
+                    store.put_endpoint_audited(&ep, &record).await?;
                     println!("webhook endpoint of {customer_id} updated (enabled): {url}");
                     println!("signing secret unchanged (`webhook rotate-secret {customer_id}` replaces it)");
                 }
                 None => {
                     let (ep, secret) = Endpoint::new(&customer_id, &url, events, now);
-                    store.put_endpoint(&ep).await?;
+                    let record = audit(ctx, &customer_id, "webhook.set", None, &ep).await?;
+                    store.put_endpoint_audited(&ep, &record).await?;
                     println!("webhook endpoint of {customer_id} set: {url}");
                     println!(
                         "signing secret (shown once, give it to the partner): {}",
@@ -96,12 +119,14 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCmd) -> anyhow::Result<()> {
             }
         }
         WebhookCmd::RotateSecret { customer_id } => {
-            let mut ep = store
+            let old = store
                 .get_endpoint(&customer_id)
                 .await?
                 .with_context(|| format!("{customer_id} has no webhook endpoint"))?;
+            let mut ep = old.clone();
             let secret = ep.rotate(now);
-            store.put_endpoint(&ep).await?;
+            let record = audit(ctx, &customer_id, "webhook.rotate_secret", Some(&old), &ep).await?;
+            store.put_endpoint_audited(&ep, &record).await?;
             println!("new signing secret (shown once): {}", secret.expose());
             println!("the previous secret also signs for 24 h (webhook-signature carries both)");
         }

@@ -9,6 +9,7 @@ mod admin;
 mod codec;
 mod debit;
 pub mod fixtures;
+mod key_use;
 mod keys;
 mod ledger_audit;
 mod listing;

@@ -4,7 +4,8 @@
 //! limit, so concurrent Lambdas can never admit request 301.
 //!
 //! Items (accounts table):
-//!   RATE15#{customer}#{window start, Unix s}  WINDOW   `requests` (TTL: 30 min after start)
+//!   RATE15#{customer}#{window start, Unix s}  WINDOW   `requests`, `keys` (the first 16 hex
+//!                                             digits of each key hash seen; TTL: 30 min after start)
 
 use super::DynamoStore;
 use crate::api::edge::limits::LimitCounters;
@@ -70,16 +71,18 @@ impl RequestWindows for DynamoStore {
     async fn count_request(
         &self,
         customer: &CustomerId,
+        key_hash: &str,
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<WindowState, StoreError> {
+        let seen: String = key_hash.chars().take(16).collect();
         self.calls().writes.fetch_add(1, Ordering::Relaxed);
         let result = self
             .client()
             .update_item()
             .table_name(self.accounts_table())
             .set_key(Some(window_key(customer, now)))
-            .update_expression("SET expires_at = :exp ADD requests :one")
+            .update_expression("SET expires_at = :exp ADD requests :one, #keys :key")
             .condition_expression("attribute_not_exists(requests) OR requests < :max")
             .expression_attribute_values(
                 ":exp",
@@ -87,13 +90,25 @@ impl RequestWindows for DynamoStore {
             )
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":max", AttributeValue::N(limit.to_string()))
-            .return_values(ReturnValue::UpdatedNew)
+            .expression_attribute_values(":key", AttributeValue::Ss(vec![seen.clone()]))
+            .expression_attribute_names("#keys", "keys")
+            // The values before this request: the count is old + 1 (ADD is atomic), and the
+            // key is new in this window if the old set lacks it.
+            .return_values(ReturnValue::UpdatedOld)
             .send()
             .await;
         match result {
             Ok(out) => {
-                let used = count(number(out.attributes.as_ref(), "requests")?);
-                Ok(WindowState::new(limit, used, now, true))
+                let old = out.attributes.as_ref();
+                let used = count(number(old, "requests")? + Decimal::ONE);
+                let known = matches!(
+                    old.and_then(|i| i.get("keys")),
+                    Some(AttributeValue::Ss(keys)) if keys.contains(&seen)
+                );
+                Ok(WindowState {
+                    first_use_of_key: !known,
+                    ..WindowState::new(limit, used, now, true)
+                })
             }
             Err(e)
                 if e.as_service_error()
@@ -103,6 +118,10 @@ impl RequestWindows for DynamoStore {
             }
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    fn note_key_use(&self, customer: &CustomerId, key_hash: &str, at: DateTime<Utc>) {
+        self.note_key_use_in_background(customer, key_hash, at);
     }
 
     async fn requests_in_window(

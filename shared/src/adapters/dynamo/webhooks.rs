@@ -227,6 +227,37 @@ impl WebhookStore for DynamoStore {
         Ok(())
     }
 
+    async fn put_endpoint_audited(
+        &self,
+        endpoint: &Endpoint,
+        audit: &crate::ops::AuditRecord,
+    ) -> Result<(), StoreError> {
+        let put = |item: Item, condition: Option<&str>| {
+            Put::builder()
+                .table_name(&self.accounts_table)
+                .set_item(Some(item))
+                .set_condition_expression(condition.map(str::to_owned))
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(corrupt)
+        };
+        let items = vec![
+            put(endpoint_item(endpoint), None)?,
+            put(
+                super::admin::audit_item(audit),
+                Some("attribute_not_exists(pk)"),
+            )?,
+        ];
+        self.write();
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn disable_endpoint(
         &self,
         customer_id: &str,

@@ -9,6 +9,7 @@ use crate::api::http::{header, request_id};
 use crate::api::partner::auth::authenticate;
 use crate::api::partner::error_response;
 use crate::api::partner::ApiError;
+use crate::domain::credentials::hash_key;
 use crate::domain::Account;
 use crate::domain::CustomerId;
 use crate::ports::Clock;
@@ -42,7 +43,11 @@ impl<'a> Gate<'a> {
         )
         .await
         .map_err(|e| error_response(&e, &rid))?;
-        self.admit_account(req, account, &rid).await
+        // authenticate() checked the key: it is the one that hashes to one of the account's.
+        let key_hash = header(req, "x-api-key")
+            .map(|k| hash_key(k.trim()))
+            .unwrap_or_default();
+        self.admit_account(req, account, &key_hash, &rid).await
     }
 
     /// Credentials optional (transaction status): without them the request is public and
@@ -62,13 +67,19 @@ impl<'a> Gate<'a> {
         &self,
         req: &Request,
         account: Account,
+        key_hash: &str,
         rid: &str,
     ) -> Result<Pass<'a>, Response<Body>> {
         // A request from outside the allowlist is refused before it uses up the window.
         ip_allow::check(&account, req).map_err(|e| error_response(&e, rid))?;
         let state = self
             .windows
-            .count_request(&account.customer_id, limit_for(&account), self.clock.now())
+            .count_request(
+                &account.customer_id,
+                key_hash,
+                limit_for(&account),
+                self.clock.now(),
+            )
             .await
             .map_err(|e| error_response(&ApiError::ServiceUnavailable(e.to_string()), rid))?;
         if !state.admitted {
@@ -80,6 +91,11 @@ impl<'a> Gate<'a> {
             let mut resp = error_response(&refusal, rid);
             state.write_headers(resp.headers_mut());
             return Err(resp);
+        }
+        if state.first_use_of_key {
+            // Off the request's path: spawned, errors logged (see `note_key_use`).
+            self.windows
+                .note_key_use(&account.customer_id, key_hash, self.clock.now());
         }
         Ok(Pass {
             account: Some(account),

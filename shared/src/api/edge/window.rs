@@ -39,6 +39,8 @@ pub struct WindowState {
     pub reset_in: u32,
     /// False: this request was refused (429) and not counted.
     pub admitted: bool,
+    /// The first admitted request of this API key in this window (its "last used" is due).
+    pub first_use_of_key: bool,
 }
 
 impl WindowState {
@@ -51,6 +53,7 @@ impl WindowState {
             reset_at,
             reset_in,
             admitted,
+            first_use_of_key: false,
         }
     }
 
@@ -86,13 +89,21 @@ impl WindowState {
 #[async_trait]
 pub trait RequestWindows: Send + Sync {
     /// Count one request in the customer's current window unless that would exceed `limit`
-    /// (one atomic conditional write). A refused request is not counted.
+    /// (one atomic conditional write). A refused request is not counted. The same write notes
+    /// the API key (`key_hash`, SHA-256 hex) as seen in the window, and says whether it is the
+    /// key's first request there (`first_use_of_key`).
     async fn count_request(
         &self,
         customer: &CustomerId,
+        key_hash: &str,
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<WindowState, StoreError>;
+
+    /// Record the key's last use, best effort and in the background: returns at once, never
+    /// fails (errors are logged), never delays the request. The gate calls it on a key's first
+    /// request of a window, so a key costs at most one extra write per 15 minutes.
+    fn note_key_use(&self, customer: &CustomerId, key_hash: &str, at: DateTime<Utc>);
 
     /// The count so far in the current window (for `GET /api/limits`; no write).
     async fn requests_in_window(
