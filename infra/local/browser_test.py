@@ -22,6 +22,7 @@ import uuid
 from decimal import Decimal
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -67,7 +68,8 @@ def topup(creds, phone, amount=10):
 
 
 def wait_for(driver, cond, timeout=10):
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: cond(d))
+    return WebDriverWait(driver, timeout, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: cond(d))
 
 
 def shoot(driver, name):
@@ -83,8 +85,16 @@ def session_cookie(driver):
     return [c for c in driver.get_cookies() if "relier_session" in c["name"]]
 
 
+def data_ids(driver, selector):
+    """The data-id of every row matching `selector`, read in one script call: the transactions
+    page re-renders its table every 2 s, so element handles can go stale between two reads."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(r => r.getAttribute('data-id'))",
+        selector)
+
+
 def rows(driver):
-    return [tr.get_attribute("data-id") for tr in driver.find_elements(By.CSS_SELECTOR, "#tx-body tr[data-id]")]
+    return data_ids(driver, "#tx-body tr[data-id]")
 
 
 def sign_in(driver, customer, key):
@@ -209,7 +219,7 @@ def run(driver):
     none = driver.find_elements(By.ID, "wh-none")
     check("webhooks page (from the nav) shows the endpoint or 'none configured'",
           len(endpoint) + len(none) == 1 and (endpoint or none)[0].text.strip() != "")
-    events = [tr.get_attribute("data-id") for tr in driver.find_elements(By.CSS_SELECTOR, "#wh-body tr[data-id]")]
+    events = data_ids(driver, "#wh-body tr[data-id]")
     check("webhooks page lists this test's top-up events (every outcome writes one)",
           len(events) >= 4 and all(e.startswith("msg_") for e in events), events)
     check("webhooks page never shows a signing secret", "whsec_" not in driver.page_source)
