@@ -184,6 +184,10 @@ async fn data_is_the_sessions_customers_only_and_reuses_the_partner_views() {
     );
     assert_eq!(overview["today"]["daily_limit_mxn"], json!(5000));
     assert_eq!(overview["last_24h"]["success_rate_percent"], json!(66.7));
+    // AND the low-balance threshold is the one `balance.low` uses (HAZ has none of its own:
+    // the 1,000 USD default, marked as such), never "not set"
+    assert_eq!(overview["low_balance_threshold_usd"], json!(1000));
+    assert_eq!(overview["low_balance_threshold_is_default"], json!(true));
 
     // THEN the listing is newest first, pages by cursor, filters by status/phone/reference
     let (_, p1) = get_json(&d, "/api/dashboard/transactions?limit=2", &cookie).await;

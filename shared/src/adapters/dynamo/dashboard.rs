@@ -7,7 +7,6 @@
 use super::DynamoStore;
 use crate::api::dashboard::ports::{DashboardReads, SessionRecord, SessionStore};
 use crate::domain::CustomerId;
-use crate::ops::ports::AdminStore;
 use crate::ports::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -63,15 +62,6 @@ impl DashboardReads for DynamoStore {
             .and_then(|i| i.get("used_mxn"))
             .and_then(|v| v.as_n().ok())
             .and_then(|n| Decimal::from_str(n).ok()))
-    }
-
-    async fn low_balance_threshold(
-        &self,
-        customer: &CustomerId,
-    ) -> Result<Option<Decimal>, StoreError> {
-        Ok(AdminStore::get_partner(self, customer)
-            .await?
-            .and_then(|p| p.low_balance_threshold_usd))
     }
 }
 

@@ -219,10 +219,8 @@ pub async fn overview(
             .map(|t| t.amount_mxn.as_decimal())
             .sum(),
     };
-    let threshold = reads
-        .low_balance_threshold(customer)
-        .await
-        .map_err(unavailable)?;
+    // The threshold `balance.low` uses: the account's own, else the 1,000 USD default.
+    let threshold = account.low_balance_threshold();
     let stats = charts::summarize(&recent);
     Ok(json!({
         "success": true,
@@ -233,8 +231,9 @@ pub async fn overview(
             "daily_limit_mxn": account.daily_limit_mxn.map(money),
             "daily_limit_per_phone_mxn": account.daily_limit_per_phone_mxn.map(money),
         },
-        "low_balance_threshold_usd": threshold.map(money),
-        "below_low_balance_threshold": threshold.map(|t| account.balance < t),
+        "low_balance_threshold_usd": money(threshold),
+        "low_balance_threshold_is_default": account.low_balance_usd.is_none(),
+        "below_low_balance_threshold": account.balance < threshold,
         "last_24h": {
             "total": stats.total,
             "success": stats.success,

@@ -48,9 +48,13 @@ pub fn overview(ctx: &Ctx, d: &Value) -> String {
         Value::Null => String::new(),
         v => format!(r#"<p class="s">{}: {} MXN</p>"#, t("per_phone"), mxn(v)),
     };
-    let threshold = match &d["low_balance_threshold_usd"] {
-        Value::Null => t("not_set").to_owned(),
-        v => format!("{} USD", usd(v)),
+    let threshold = match (
+        &d["low_balance_threshold_usd"],
+        &d["low_balance_threshold_is_default"],
+    ) {
+        (Value::Null, _) => t("not_set").to_owned(),
+        (v, Value::Bool(true)) => format!("{} USD ({})", usd(v), t("wh_default")),
+        (v, _) => format!("{} USD", usd(v)),
     };
     let h = &d["last_24h"];
     let rate = match &h["success_rate_percent"] {

@@ -1,6 +1,5 @@
 //! What the dashboard needs besides the partner and report ports (`reports::ports::ReportStore`
-//! serves its listings and statement): sessions, the daily counter and the low-balance
-//! threshold. Implemented on DynamoDB in `adapters::dynamo::dashboard`.
+//! serves its listings and statement): sessions and the daily counter. Implemented on DynamoDB in `adapters::dynamo::dashboard`.
 
 use crate::domain::CustomerId;
 use crate::ports::StoreError;
@@ -37,11 +36,5 @@ pub trait DashboardReads: Send + Sync {
         &self,
         customer: &CustomerId,
         day: NaiveDate,
-    ) -> Result<Option<Decimal>, StoreError>;
-
-    /// The balance under which ops want to hear about the account (`relier-admin partner set`).
-    async fn low_balance_threshold(
-        &self,
-        customer: &CustomerId,
     ) -> Result<Option<Decimal>, StoreError>;
 }
