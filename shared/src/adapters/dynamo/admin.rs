@@ -17,6 +17,7 @@ mod partners;
 pub(super) use keys::{parse_reconcile_key, reconcile_key_pk};
 
 use super::codec::{corrupt, s, unavailable};
+use super::pages::Page;
 use super::parts::{classify, failed, Cancel};
 use super::{DynamoStore, Item};
 use crate::domain::{Account, CustomerId};
@@ -82,28 +83,18 @@ impl DynamoStore {
     }
 
     async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            self.read();
-            let page = self
+        self.all_pages(|start| {
+            let query = self
                 .client
                 .query()
                 .table_name(&self.accounts_table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(pk))
                 .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            out.extend(page.items().iter().cloned());
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        Ok(out)
+                .set_exclusive_start_key(start);
+            async move { query.send().await.map(Page::from).map_err(unavailable) }
+        })
+        .await
     }
 }
 

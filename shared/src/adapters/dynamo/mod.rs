@@ -12,6 +12,7 @@ pub mod fixtures;
 mod keys;
 mod ledger_audit;
 mod listing;
+mod pages;
 mod parts;
 mod reads;
 mod refund;
@@ -189,7 +190,7 @@ impl Ledger for DynamoStore {
 mod tests {
     use super::*;
 
-    fn offline_store() -> DynamoStore {
+    pub(super) fn offline_store() -> DynamoStore {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))

@@ -5,6 +5,7 @@ use super::super::codec::{
     account_item, corrupt, n, nu, opt_dec, opt_time, parse_account, s, ts, unavailable,
 };
 use super::super::keys::{account_pk, pk_sk};
+use super::super::pages::Page;
 use super::super::schema::{PARTNERS_INDEX, PARTNERS_INDEX_KEYS};
 use super::super::{DynamoStore, Item};
 use super::audit::audit_item;
@@ -174,31 +175,23 @@ pub(super) async fn get_partner(
 }
 
 pub(super) async fn list_partners(store: &DynamoStore) -> Result<Vec<PartnerRecord>, StoreError> {
-    let mut out = Vec::new();
-    let mut start: Option<Item> = None;
-    loop {
-        store.read();
-        let page = store
-            .client
-            .query()
-            .table_name(&store.accounts_table)
-            .index_name(PARTNERS_INDEX)
-            .key_condition_expression("#e = :e")
-            .expression_attribute_names("#e", PARTNERS_INDEX_KEYS.0)
-            .expression_attribute_values(":e", s(super::super::PARTNER_ENTITY))
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .map_err(unavailable)?;
-        for item in page.items() {
-            out.push(parse_partner(item)?);
-        }
-        match page.last_evaluated_key() {
-            Some(k) if !k.is_empty() => start = Some(k.clone()),
-            _ => break,
-        }
-    }
-    Ok(out)
+    store
+        .all_pages(|start| {
+            let query = store
+                .client
+                .query()
+                .table_name(&store.accounts_table)
+                .index_name(PARTNERS_INDEX)
+                .key_condition_expression("#e = :e")
+                .expression_attribute_names("#e", PARTNERS_INDEX_KEYS.0)
+                .expression_attribute_values(":e", s(super::super::PARTNER_ENTITY))
+                .set_exclusive_start_key(start);
+            async move { query.send().await.map(Page::from).map_err(unavailable) }
+        })
+        .await?
+        .iter()
+        .map(parse_partner)
+        .collect()
 }
 
 pub(super) async fn update_partner(
