@@ -62,6 +62,8 @@ impl WebhookSender for HttpSender {
                 Err(_) => return AttemptResult::Error("DNS timeout".into()),
             };
         let host = parsed.host_str().unwrap_or_default().to_owned();
+        // reqwest is built without a bundled crypto backend (issue 14): install ring first.
+        crate::crypto::install();
         let client = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
