@@ -7,7 +7,10 @@ use relier::adapters::clock::ManualClock;
 use relier::adapters::memory::MemoryStore;
 use relier::adapters::sandbox::SandboxProvider;
 use relier::domain::credentials::hash_key;
-use relier::domain::{Account, Commission, CustomerId, FxRate, MxnAmount, Phone, TxKind, TxStatus};
+use relier::domain::{
+    Account, Commission, CustomerId, FxRate, IdempotencyKey, MxnAmount, Phone, Reference, TxKind,
+    TxStatus,
+};
 use relier::jobs::reconciler::Reconciler;
 use relier::ports::{QueueError, TopupQueue, TransactionReader};
 use relier::topup::rates::FixedRate;
@@ -122,8 +125,8 @@ fn input(phone: &str, amount: u32, reference: Option<&str>) -> TopupInput {
     TopupInput {
         phone: Phone::parse(phone).unwrap(),
         amount: MxnAmount::parse(amount).unwrap(),
-        reference: reference.map(|r| relier::domain::Reference::parse(r).unwrap()),
-        idempotency_key: reference.map(|r| format!("REF#{r}")),
+        reference: reference.map(|r| Reference::parse(r).unwrap()),
+        idempotency_key: reference.map(|r| IdempotencyKey::Reference(Reference::parse(r).unwrap())),
     }
 }
 

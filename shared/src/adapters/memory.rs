@@ -122,7 +122,11 @@ impl Ledger for MemoryStore {
         } = request;
         let mut state = self.state();
         let customer = tx.customer_id.as_str().to_owned();
-        let claim = tx.idempotency_key.clone().map(|k| (customer.clone(), k));
+        // Keyed like the DynamoDB claim item: customer + the rendered key.
+        let claim = tx
+            .idempotency_key
+            .as_ref()
+            .map(|k| (customer.clone(), k.render()));
         if let Some(id) = claim.as_ref().and_then(|c| state.claims.get(c)) {
             let existing = state.transactions.get(id).cloned().ok_or_else(|| {
                 StoreError::Corrupt(format!("claim without its transaction {id}"))

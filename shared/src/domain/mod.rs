@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod credentials;
+pub mod idempotency;
 pub mod ids;
 pub mod ledger;
 pub mod limits;
@@ -10,6 +11,7 @@ pub mod money;
 pub mod transaction;
 
 pub use account::{Account, DEFAULT_LOW_BALANCE_USD};
+pub use idempotency::IdempotencyKey;
 pub use ids::{CustomerId, Phone, Reference, TransactionId};
 pub use ledger::LedgerEntry;
 pub use limits::{LimitCheck, LimitScope};

@@ -1,6 +1,6 @@
 //! A top-up transaction record and its lifecycle.
 
-use super::{CustomerId, MxnAmount, Phone, TransactionId};
+use super::{CustomerId, IdempotencyKey, MxnAmount, Phone, TransactionId};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -89,8 +89,9 @@ pub struct Transaction {
     pub status: TxStatus,
     pub kind: TxKind,
     pub reference: Option<String>,
-    /// `reference` or the `Idempotency-Key` header: the key the debit claimed.
-    pub idempotency_key: Option<String>,
+    /// The key the debit claimed (`reference`, the `Idempotency-Key` header, or the
+    /// distributor's transaction id).
+    pub idempotency_key: Option<IdempotencyKey>,
     pub provider: String,
     pub operator_transaction_id: Option<String>,
     pub failure_reason: Option<String>,

@@ -9,8 +9,8 @@ pub mod rates;
 pub use error::TopupError;
 
 use crate::domain::{
-    Account, LimitCheck, LimitScope, MxnAmount, Phone, Reference, Transaction, TransactionId,
-    TxKind, TxStatus,
+    Account, IdempotencyKey, LimitCheck, LimitScope, MxnAmount, Phone, Reference, Transaction,
+    TransactionId, TxKind, TxStatus,
 };
 use crate::ports::{
     Clock, DebitOutcome, DebitRequest, Ledger, RateSource, RefundOutcome, StoreError, TopupOutcome,
@@ -26,8 +26,8 @@ pub struct TopupInput {
     pub phone: Phone,
     pub amount: MxnAmount,
     pub reference: Option<Reference>,
-    /// The de-duplication key: `REF#<reference>`, else `KEY#<Idempotency-Key header>`.
-    pub idempotency_key: Option<String>,
+    /// The de-duplication key the debit claims (see [`IdempotencyKey`]).
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 /// The debit committed (new) or the key was already used for the same top-up (replay).
@@ -152,7 +152,7 @@ impl TopupService {
                                 input
                                     .idempotency_key
                                     .as_ref()
-                                    .map(|k| k.trim_start_matches("KEY#").to_owned())
+                                    .map(|k| k.value().as_str().to_owned())
                             })
                             .unwrap_or_default(),
                         transaction_id: existing.id.as_str().to_owned(),

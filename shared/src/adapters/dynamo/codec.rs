@@ -4,8 +4,8 @@
 use super::keys::{account_pk, pk_sk, tx_key};
 use super::Item;
 use crate::domain::{
-    Account, Commission, CounterKey, CustomerId, MxnAmount, Phone, Transaction, TransactionId,
-    TxKind, TxStatus,
+    Account, Commission, CounterKey, CustomerId, IdempotencyKey, MxnAmount, Phone, Transaction,
+    TransactionId, TxKind, TxStatus,
 };
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -194,7 +194,11 @@ pub(super) fn transaction_item(t: &Transaction) -> Item {
         }
     };
     opt(&mut item, "reference", &t.reference);
-    opt(&mut item, "idempotency_key", &t.idempotency_key);
+    opt(
+        &mut item,
+        "idempotency_key",
+        &t.idempotency_key.as_ref().map(IdempotencyKey::render),
+    );
     opt(
         &mut item,
         "operator_transaction_id",
@@ -261,7 +265,9 @@ pub(super) fn parse_transaction(item: &Item) -> Result<Transaction, StoreError> 
         status: TxStatus::parse(&get_s(item, "status")?).ok_or_else(|| corrupt("status"))?,
         kind: TxKind::parse(&get_s(item, "kind")?).ok_or_else(|| corrupt("kind"))?,
         reference: opt_s(item, "reference")?,
-        idempotency_key: opt_s(item, "idempotency_key")?,
+        idempotency_key: opt_s(item, "idempotency_key")?
+            .map(|k| IdempotencyKey::parse(&k).map_err(corrupt))
+            .transpose()?,
         provider: opt_s(item, "provider")?.unwrap_or_default(),
         operator_transaction_id: opt_s(item, "operator_transaction_id")?,
         failure_reason: opt_s(item, "failure_reason")?,
@@ -300,7 +306,9 @@ mod tests {
             status: TxStatus::Pending,
             kind: TxKind::Async,
             reference: Some("R1".into()),
-            idempotency_key: Some("REF#R1".into()),
+            idempotency_key: Some(IdempotencyKey::Reference(
+                crate::domain::Reference::parse("R1").unwrap(),
+            )),
             provider: "sandbox".into(),
             operator_transaction_id: None,
             failure_reason: None,

@@ -2,7 +2,7 @@
 
 use super::codec::s;
 use super::Item;
-use crate::domain::{CounterKey, LimitScope, Phone, TransactionId};
+use crate::domain::{CounterKey, IdempotencyKey, LimitScope, Phone, TransactionId};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 
@@ -23,8 +23,8 @@ pub(super) fn account_pk(customer: &str) -> String {
 pub(super) fn ledger_key(customer: &str, seq: u64) -> Item {
     pk_sk(&format!("LEDGER#{customer}"), &format!("SEQ#{seq:012}"))
 }
-pub(super) fn idem_pk(customer: &str, key: &str) -> String {
-    format!("IDEM#{customer}#{key}")
+pub(super) fn idem_pk(customer: &str, key: &IdempotencyKey) -> String {
+    format!("IDEM#{customer}#{}", key.render())
 }
 pub(super) fn counter_key(
     customer: &str,
@@ -87,6 +87,27 @@ mod tests {
     }
 
     #[test]
+    fn the_claim_item_key_is_pinned() {
+        // Existing claims must keep matching: these bytes never change.
+        let reference = |t: &str| crate::domain::Reference::parse(t).unwrap();
+        assert_eq!(
+            idem_pk("HAZ_001", &IdempotencyKey::Reference(reference("ORDER_1"))),
+            "IDEM#HAZ_001#REF#ORDER_1"
+        );
+        assert_eq!(
+            idem_pk("HAZ_001", &IdempotencyKey::Header(reference("K-1"))),
+            "IDEM#HAZ_001#KEY#K-1"
+        );
+        assert_eq!(
+            idem_pk(
+                "SMARTBIZ_001",
+                &IdempotencyKey::Distributor(reference("MY-TXN-001"))
+            ),
+            "IDEM#SMARTBIZ_001#DIST#MY-TXN-001"
+        );
+    }
+
+    #[test]
     fn the_layout_comment_names_every_item_the_store_writes() {
         let now = Utc::now();
         let phone = Phone::parse("5566374683").unwrap();
@@ -105,7 +126,11 @@ mod tests {
                 .next()
                 .unwrap()
                 .to_owned(),
-            idem_pk("C", "K").split('#').next().unwrap().to_owned(),
+            idem_pk("C", &IdempotencyKey::parse("KEY#K").unwrap())
+                .split('#')
+                .next()
+                .unwrap()
+                .to_owned(),
             RATE_PK.split('#').next().unwrap().to_owned(),
             first(minute_key("C", now)),
         ];

@@ -1,8 +1,9 @@
 //! Ledger audit and fixture writes (the ledger check, load-fixtures): never on a request path.
 
 use super::codec::{account_item, corrupt, get_dec, get_s, parse_account, s, unavailable};
+use super::pages::Page;
 use super::parts::is_conditional_failure;
-use super::{DynamoStore, Item};
+use super::DynamoStore;
 use crate::domain::{Account, LedgerEntry};
 use crate::ports::{LedgerAudit, StoreError};
 use async_trait::async_trait;
@@ -33,51 +34,42 @@ impl DynamoStore {
 
     /// Every account (admin only: a scan, never on a request path).
     pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            self.read();
-            let page = self
+        self.all_pages(|start| {
+            let scan = self
                 .client
                 .scan()
                 .table_name(&self.accounts_table)
                 .filter_expression("sk = :sk")
                 .expression_attribute_values(":sk", s("ACCOUNT"))
                 .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items() {
-                out.push(parse_account(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        Ok(out)
+                .set_exclusive_start_key(start);
+            async move { scan.send().await.map(Page::from).map_err(unavailable) }
+        })
+        .await?
+        .iter()
+        .map(parse_account)
+        .collect()
     }
 
     /// An account's ledger, in sequence order.
     pub async fn ledger_entries(&self, customer: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            self.read();
-            let page = self
-                .client
-                .query()
-                .table_name(&self.accounts_table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(format!("LEDGER#{customer}")))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items() {
-                out.push(LedgerEntry {
+        let items = self
+            .all_pages(|start| {
+                let query = self
+                    .client
+                    .query()
+                    .table_name(&self.accounts_table)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(format!("LEDGER#{customer}")))
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start);
+                async move { query.send().await.map(Page::from).map_err(unavailable) }
+            })
+            .await?;
+        let mut out = items
+            .iter()
+            .map(|item| {
+                Ok(LedgerEntry {
                     customer_id: customer.to_owned(),
                     seq: get_dec(item, "seq")?
                         .try_into()
@@ -88,13 +80,9 @@ impl DynamoStore {
                     balance_before: get_dec(item, "balance_before")?,
                     balance_after: get_dec(item, "balance_after")?,
                     at: get_s(item, "at")?,
-                });
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         out.sort_by_key(|e| e.seq);
         Ok(out)
     }

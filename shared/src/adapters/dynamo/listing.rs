@@ -5,6 +5,7 @@
 use super::admin::{parse_reconcile_key, reconcile_key_pk};
 use super::codec::{corrupt, get_dec, get_s, opt_s, parse_transaction, s, ts, unavailable};
 use super::keys::pk_sk;
+use super::pages::next_start;
 use super::{DynamoStore, Item};
 use crate::adapters::dynamo::schema::{CUSTOMER_INDEX, LEDGER_INDEX, LEDGER_INDEX_KEYS};
 use crate::domain::{Account, LedgerEntry, Transaction};
@@ -130,12 +131,12 @@ impl ReportStore for DynamoStore {
                 .send()
                 .await
                 .map_err(|e| ReadError::Store(unavailable(e)))?;
-            let more = page.last_evaluated_key().is_some_and(|k| !k.is_empty());
+            let following = next_start(page.last_evaluated_key());
             let got = page.items();
             for (i, item) in got.iter().enumerate() {
                 items.push(parse_transaction(item)?);
                 if items.len() == limit {
-                    let last_of_all = i + 1 == got.len() && !more;
+                    let last_of_all = i + 1 == got.len() && following.is_none();
                     let next = if last_of_all {
                         None
                     } else {
@@ -144,9 +145,9 @@ impl ReportStore for DynamoStore {
                     return Ok(Page { items, next });
                 }
             }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(Page { items, next: None }),
+            match following {
+                Some(k) => start = Some(k),
+                None => return Ok(Page { items, next: None }),
             }
         }
     }
@@ -191,15 +192,10 @@ impl ReportStore for DynamoStore {
             for item in page.items() {
                 lines.push(parse_ledger_line(item)?);
             }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => {
-                    if lines.len() >= limit {
-                        next = encode_cursor(k, &LEDGER_CURSOR_KEYS);
-                    } else {
-                        start = Some(k.clone());
-                    }
-                }
-                _ => break,
+            match next_start(page.last_evaluated_key()) {
+                Some(k) if lines.len() >= limit => next = encode_cursor(&k, &LEDGER_CURSOR_KEYS),
+                Some(k) => start = Some(k),
+                None => break,
             }
         }
         lines.sort_by_key(|l| l.entry.seq);

@@ -13,6 +13,7 @@ mod key_use;
 mod keys;
 mod ledger_audit;
 mod listing;
+mod pages;
 mod parts;
 mod reads;
 mod refund;
@@ -190,7 +191,7 @@ impl Ledger for DynamoStore {
 mod tests {
     use super::*;
 
-    fn offline_store() -> DynamoStore {
+    pub(super) fn offline_store() -> DynamoStore {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))

@@ -232,21 +232,17 @@ impl WebhookStore for DynamoStore {
         endpoint: &Endpoint,
         audit: &crate::ops::AuditRecord,
     ) -> Result<(), StoreError> {
-        let put = |item: Item, condition: Option<&str>| {
-            Put::builder()
-                .table_name(&self.accounts_table)
-                .set_item(Some(item))
-                .set_condition_expression(condition.map(str::to_owned))
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(corrupt)
-        };
         let items = vec![
-            put(endpoint_item(endpoint), None)?,
-            put(
-                super::admin::audit_item(audit),
-                Some("attribute_not_exists(pk)"),
-            )?,
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.accounts_table)
+                        .set_item(Some(endpoint_item(endpoint)))
+                        .build()
+                        .map_err(corrupt)?,
+                )
+                .build(),
+            super::admin::audit_put(&self.accounts_table, audit)?,
         ];
         self.write();
         self.client

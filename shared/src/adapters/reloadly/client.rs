@@ -3,7 +3,7 @@
 use super::config::{
     trim_base, ReloadlyConfig, ReloadlyCredentials, MX_DIALING_CODE, TOPUPS_MEDIA_TYPE,
 };
-use super::dto::{value_as_decimal, ApiResponse};
+use super::dto::{ApiResponse, BalanceResponse, FxRateRequest, FxRateResponse};
 use super::error::ReloadlyError;
 use super::operators::OperatorCache;
 use super::token::CachedToken;
@@ -12,7 +12,7 @@ use crate::domain::Phone;
 use reqwest::header::{HeaderValue, ACCEPT};
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -74,12 +74,12 @@ impl ReloadlyProvider {
     /// One Topups API call with the bearer token. Retries once with a fresh token on 401 (the
     /// request was not processed) and once on a connect error (it was never sent). Never
     /// retries anything else.
-    pub(super) async fn call(
+    pub(super) async fn call<B: Serialize + Sync>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<&B>,
         deadline: Instant,
     ) -> Result<ApiResponse, ReloadlyError> {
         let url = format!("{}{}", self.api_url, path);
@@ -116,11 +116,11 @@ impl ReloadlyProvider {
                 self.invalidate_token(&token).await;
                 continue;
             }
-            let bytes = response
+            let body = response
                 .bytes()
                 .await
-                .map_err(ReloadlyError::from_reqwest)?;
-            let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                .map_err(ReloadlyError::from_reqwest)?
+                .to_vec();
             return Ok(ApiResponse { status, body });
         }
     }
@@ -130,20 +130,17 @@ impl ReloadlyProvider {
     /// `GET /accounts/balance` -> (balance, account currency code, e.g. `USD`).
     pub async fn account_balance(&self) -> Result<(Decimal, String), ReloadlyError> {
         let deadline = self.deadline();
-        let body = self
-            .call(Method::GET, "/accounts/balance", &[], None, deadline)
+        let answer: BalanceResponse = self
+            .call(Method::GET, "/accounts/balance", &[], NO_BODY, deadline)
             .await?
             .success()?;
-        let balance = body
-            .get("balance")
-            .and_then(value_as_decimal)
+        let balance = answer
+            .balance
             .ok_or_else(|| ReloadlyError::Decode("balance answer has no numeric balance".into()))?;
-        let currency = body
-            .get("currencyCode")
-            .and_then(Value::as_str)
+        let currency = answer
+            .currency_code
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| ReloadlyError::Decode("balance answer has no currencyCode".into()))?
-            .to_owned();
+            .ok_or_else(|| ReloadlyError::Decode("balance answer has no currencyCode".into()))?;
         Ok((balance, currency))
     }
 
@@ -159,8 +156,11 @@ impl ReloadlyProvider {
             Some(id) => id,
             None => self.mx_operator_id(deadline).await?,
         };
-        let request = json!({ "operatorId": operator_id, "amount": 1 });
-        let body = self
+        let request = FxRateRequest {
+            operator_id,
+            amount: 1,
+        };
+        let answer: FxRateResponse = self
             .call(
                 Method::POST,
                 "/operators/fx-rate",
@@ -170,16 +170,15 @@ impl ReloadlyProvider {
             )
             .await?
             .success()?;
-        if let Some(currency) = body.get("currencyCode").and_then(Value::as_str) {
+        if let Some(currency) = &answer.currency_code {
             if !currency.eq_ignore_ascii_case("MXN") {
                 return Err(ReloadlyError::Decode(format!(
                     "fx-rate for operator {operator_id} is in {currency}, not MXN"
                 )));
             }
         }
-        let rate = body
-            .get("fxRate")
-            .and_then(value_as_decimal)
+        let rate = answer
+            .fx_rate
             .ok_or_else(|| ReloadlyError::Decode("fx-rate answer has no numeric fxRate".into()))?;
         if rate <= Decimal::ZERO {
             return Err(ReloadlyError::Decode(format!(
@@ -189,6 +188,9 @@ impl ReloadlyProvider {
         Ok(rate)
     }
 }
+
+/// `call` without a request body.
+pub(super) const NO_BODY: Option<&()> = None;
 
 pub(super) fn remaining(deadline: Instant) -> Option<Duration> {
     deadline

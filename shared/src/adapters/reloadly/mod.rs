@@ -22,6 +22,8 @@ mod client;
 mod config;
 mod dto;
 mod error;
+#[cfg(test)]
+mod mapping_tests;
 mod operators;
 mod outcome;
 mod token;
@@ -37,12 +39,14 @@ pub use error::ReloadlyError;
 
 use crate::ports::{FxFeed, ProviderStatus, TopupOutcome, TopupProvider, TopupRequest};
 use async_trait::async_trait;
-use client::{international, remaining};
-use dto::{operator_transaction_id, page_items, value_as_i64};
-use outcome::{definite_reason, map_status, normalize_code, unavailable, TopupMapping};
+use client::{international, remaining, NO_BODY};
+use dto::{Listing, RecipientPhone, StatusResponse, TopupRequestBody};
+use outcome::{
+    definite_reason, find_in_report, status_outcome, topup_outcome, unavailable, ReportFinding,
+    TopupAnswer, TopupMapping,
+};
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
 use std::time::Instant;
 
 impl ReloadlyProvider {
@@ -56,7 +60,7 @@ impl ReloadlyProvider {
                 Method::GET,
                 "/topups/reports/transactions",
                 &query,
-                None,
+                NO_BODY,
                 deadline,
             )
             .await
@@ -65,82 +69,41 @@ impl ReloadlyProvider {
             Err(e) => return unavailable(format!("transactions report: {e}")),
         };
         if !report.status.is_success() {
-            let code = report.error_code().unwrap_or_default();
+            let code = report.error_body().error_code().unwrap_or_default();
             if report.status == StatusCode::NOT_FOUND && code.contains("TRANSACTION") {
                 return ProviderStatus::NotFound;
             }
             return unavailable(format!("transactions report: {}", report.into_error()));
         }
-        let Some(items) = page_items(&report.body) else {
-            return unavailable("transactions report has an unexpected format".into());
+        let entry = match find_in_report(Listing::decode(&report.body), our_id) {
+            ReportFinding::Entry(entry) => entry,
+            ReportFinding::NotFound => return ProviderStatus::NotFound,
+            ReportFinding::Unavailable(status) => return status,
         };
-        if items.is_empty() {
-            return ProviderStatus::NotFound;
-        }
-        let Some(entry) = items
-            .iter()
-            .find(|t| t.get("customIdentifier").and_then(Value::as_str) == Some(our_id))
-        else {
-            // Entries, but none of them ours: the filter was not applied, so absence proves
-            // nothing. Never answer NotFound here (it would refund a possibly delivered top-up).
-            return unavailable(
-                "transactions report did not honour the customIdentifier filter".into(),
-            );
+        let live = match entry.transaction_id {
+            Some(transaction_id) => self.live_status(transaction_id, deadline).await,
+            None => None,
         };
-        let report_status = entry
-            .get("status")
-            .and_then(Value::as_str)
-            .map(normalize_code);
+        status_outcome(&entry, live.as_ref())
+    }
 
-        if let Some(transaction_id) = entry.get("transactionId").and_then(value_as_i64) {
-            let path = format!("/topups/{transaction_id}/status");
-            match self.call(Method::GET, &path, &[], None, deadline).await {
-                Ok(r) if r.status.is_success() => {
-                    let live = r
-                        .body
-                        .get("status")
-                        .and_then(Value::as_str)
-                        .or_else(|| {
-                            r.body
-                                .pointer("/transaction/status")
-                                .and_then(Value::as_str)
-                        })
-                        .map(normalize_code);
-                    if let Some(live) = live {
-                        let op_id =
-                            operator_transaction_id(r.body.get("transaction").unwrap_or(&r.body))
-                                .or_else(|| operator_transaction_id(&r.body))
-                                .or_else(|| operator_transaction_id(entry))
-                                .unwrap_or_else(|| transaction_id.to_string());
-                        return map_status(&live, op_id, transaction_id);
-                    }
-                }
-                Ok(r) => {
-                    tracing::warn!(
-                        transaction_id,
-                        status = r.status.as_u16(),
-                        "status endpoint failed, using the report"
-                    );
-                }
-                Err(e) => {
-                    tracing::warn!(transaction_id, error = %e, "status endpoint failed, using the report");
-                }
+    /// `GET /topups/{id}/status`, when it answers; a failure only means the report is used.
+    async fn live_status(&self, transaction_id: i64, deadline: Instant) -> Option<StatusResponse> {
+        let path = format!("/topups/{transaction_id}/status");
+        match self.call(Method::GET, &path, &[], NO_BODY, deadline).await {
+            Ok(r) if r.status.is_success() => Some(r.decode()),
+            Ok(r) => {
+                tracing::warn!(
+                    transaction_id,
+                    status = r.status.as_u16(),
+                    "status endpoint failed, using the report"
+                );
+                None
             }
-            if let Some(s) = report_status {
-                let op_id =
-                    operator_transaction_id(entry).unwrap_or_else(|| transaction_id.to_string());
-                return map_status(&s, op_id, transaction_id);
+            Err(e) => {
+                tracing::warn!(transaction_id, error = %e, "status endpoint failed, using the report");
+                None
             }
-            return unavailable(format!(
-                "no status for Reloadly transaction {transaction_id}"
-            ));
-        }
-        match report_status {
-            Some(s) => {
-                let op_id = operator_transaction_id(entry).unwrap_or_default();
-                map_status(&s, op_id, 0)
-            }
-            None => unavailable("report entry has neither transactionId nor status".into()),
         }
     }
 
@@ -194,13 +157,16 @@ impl TopupProvider for ReloadlyProvider {
             };
         }
 
-        let body = json!({
-            "operatorId": operator_id,
-            "amount": request.amount.value(),
-            "useLocalAmount": true,
-            "customIdentifier": tx,
-            "recipientPhone": { "countryCode": "MX", "number": international(&request.phone) },
-        });
+        let body = TopupRequestBody {
+            operator_id,
+            amount: request.amount.value(),
+            use_local_amount: true,
+            custom_identifier: tx,
+            recipient_phone: RecipientPhone {
+                country_code: "MX",
+                number: international(&request.phone),
+            },
+        };
         let outcome = match self
             .call(Method::POST, "/topups", &[], Some(&body), deadline)
             .await
@@ -211,7 +177,7 @@ impl TopupProvider for ReloadlyProvider {
             Err(e) => TopupOutcome::Unknown {
                 reason: format!("top-up may have reached Reloadly: {e}"),
             },
-            Ok(response) => match self.map_topup_response(response) {
+            Ok(response) => match topup_outcome(response.status, &TopupAnswer::of(&response)) {
                 TopupMapping::Done(outcome) => outcome,
                 TopupMapping::Duplicate => {
                     tracing::info!(
@@ -274,10 +240,12 @@ impl FxFeed for ReloadlyProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::dto::{value_as_decimal, value_as_u64};
+    use super::dto::{value_as_decimal, value_as_i64, value_as_u64};
     use super::operators::OperatorCache;
     use super::outcome::is_duplicate_custom_identifier;
+    use super::outcome::normalize_code;
     use super::*;
+    use serde_json::json;
     use std::collections::HashMap;
     use std::time::Duration;
 

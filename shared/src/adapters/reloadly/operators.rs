@@ -1,12 +1,11 @@
 //! Operator auto-detection with a bounded, time-limited phone -> operator cache (numbers port).
 
-use super::client::international;
-use super::dto::{page_items, value_as_i64};
+use super::client::{international, NO_BODY};
+use super::dto::{Listing, Operator};
 use super::error::ReloadlyError;
 use super::ReloadlyProvider;
 use crate::domain::Phone;
 use reqwest::Method;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -78,14 +77,12 @@ impl ReloadlyProvider {
             ("suggestedAmounts", "false".to_owned()),
             ("suggestedAmountsMap", "false".to_owned()),
         ];
-        let body = self
-            .call(Method::GET, &path, &query, None, deadline)
+        let operator: Operator = self
+            .call(Method::GET, &path, &query, NO_BODY, deadline)
             .await?
             .success()?;
-        let id = body
-            .get("operatorId")
-            .or_else(|| body.get("id"))
-            .and_then(value_as_i64)
+        let id = operator
+            .id()
             .ok_or_else(|| ReloadlyError::Decode("auto-detect answer has no operatorId".into()))?;
         self.operators.insert(phone.as_str(), id);
         Ok(id)
@@ -100,32 +97,29 @@ impl ReloadlyProvider {
             ("suggestedAmounts", "false".to_owned()),
             ("suggestedAmountsMap", "false".to_owned()),
         ];
-        let body = self
+        let response = self
             .call(
                 Method::GET,
                 "/operators/countries/MX",
                 &query,
-                None,
+                NO_BODY,
                 deadline,
             )
-            .await?
-            .success()?;
-        let list = page_items(&body)
+            .await?;
+        if !response.status.is_success() {
+            return Err(response.into_error());
+        }
+        let Listing(list) = Listing::<Operator>::decode(&response.body)
             .ok_or_else(|| ReloadlyError::Decode("operator list is not an array".into()))?;
-        let id_of = |op: &Value| {
-            op.get("operatorId")
-                .or_else(|| op.get("id"))
-                .and_then(value_as_i64)
-        };
-        let is_telcel = |op: &Value| {
-            op.get("name")
-                .and_then(Value::as_str)
+        let is_telcel = |op: &Operator| {
+            op.name
+                .as_deref()
                 .is_some_and(|n| n.to_ascii_lowercase().contains("telcel"))
         };
         list.iter()
             .filter(|op| is_telcel(op))
-            .find_map(id_of)
-            .or_else(|| list.iter().find_map(id_of))
+            .find_map(Operator::id)
+            .or_else(|| list.iter().find_map(Operator::id))
             .ok_or_else(|| ReloadlyError::Decode("no Mexican operator listed".into()))
     }
 }

@@ -1,11 +1,10 @@
 //! The money-safety rules: which Reloadly answers are definite failures (safe to refund),
 //! which mean "unknown" (never refund, never resend), and the status mapping.
 
-use super::dto::{operator_transaction_id, value_as_i64, ApiResponse};
+use super::dto::{ApiResponse, ErrorBody, Listing, StatusResponse, TopupTransaction};
 use super::error::describe_api_error;
-use super::ReloadlyProvider;
 use crate::ports::{ProviderStatus, TopupOutcome};
-use serde_json::Value;
+use reqwest::StatusCode;
 
 /// Reloadly error codes that mean "rejected, nothing delivered, nothing charged" (seed 003
 /// "Error Codes"), with the reason we record. Matched after [`normalize_code`].
@@ -162,77 +161,164 @@ pub(super) enum TopupMapping {
     Duplicate,
 }
 
-impl ReloadlyProvider {
-    pub(super) fn map_topup_response(&self, response: ApiResponse) -> TopupMapping {
-        let status = response.status;
-        if status.is_success() {
-            let body = &response.body;
-            let transaction_id = body.get("transactionId").and_then(value_as_i64);
-            let upstream = body
-                .get("status")
-                .and_then(Value::as_str)
-                .map(normalize_code);
-            return match upstream.as_deref() {
-                Some("SUCCESSFUL") => TopupMapping::Done(TopupOutcome::Success {
-                    operator_transaction_id: operator_transaction_id(body)
-                        .or_else(|| transaction_id.map(|t| t.to_string()))
-                        .unwrap_or_default(),
-                }),
-                Some("REFUNDED") | Some("FAILED") => TopupMapping::Done(TopupOutcome::Failed {
-                    reason: format!(
-                        "Reloadly reported the top-up as {} (not delivered)",
-                        upstream.as_deref().unwrap_or_default()
-                    ),
-                }),
-                Some(other) => TopupMapping::Done(TopupOutcome::Unknown {
-                    reason: format!(
-                        "Reloadly answered {other} for transaction {}; awaiting final status",
-                        transaction_id
-                            .map(|t| t.to_string())
-                            .unwrap_or_else(|| "?".into())
-                    ),
-                }),
-                None => TopupMapping::Done(TopupOutcome::Unknown {
-                    reason: format!(
-                        "Reloadly answered HTTP {} without a status",
-                        status.as_u16()
-                    ),
-                }),
-            };
+/// What `POST /topups` answered: the transaction on a 2xx, else Reloadly's error body.
+#[derive(Debug)]
+pub(super) enum TopupAnswer {
+    Accepted(TopupTransaction),
+    Refused(ErrorBody),
+}
+
+impl TopupAnswer {
+    pub(super) fn of(response: &ApiResponse) -> Self {
+        if response.status.is_success() {
+            Self::Accepted(response.decode())
+        } else {
+            Self::Refused(response.error_body())
         }
-        if status.is_server_error() {
-            return TopupMapping::Done(TopupOutcome::Unknown {
+    }
+}
+
+/// The outcome of a `POST /topups` that Reloadly answered. Only an explicit final status or a
+/// rejection Reloadly documents as "nothing processed" is final; a 2xx without a status, any
+/// other status, a 5xx and an unrecognized error are `Unknown` (never refunded, never resent).
+pub(super) fn topup_outcome(http: StatusCode, answer: &TopupAnswer) -> TopupMapping {
+    let error = match answer {
+        TopupAnswer::Accepted(tx) => return accepted_outcome(http, tx),
+        TopupAnswer::Refused(error) => error,
+    };
+    if http.is_server_error() {
+        return TopupMapping::Done(TopupOutcome::Unknown {
+            reason: format!(
+                "Reloadly answered HTTP {} (the top-up may have been processed)",
+                http.as_u16()
+            ),
+        });
+    }
+    let code = error.error_code();
+    let message = error.message.clone();
+    if http.is_client_error() {
+        if is_duplicate_custom_identifier(code.as_deref(), message.as_deref()) {
+            return TopupMapping::Duplicate;
+        }
+        if let Some(reason) = code.as_deref().and_then(definite_reason) {
+            return TopupMapping::Done(TopupOutcome::Failed { reason });
+        }
+        if REJECTED_BEFORE_PROCESSING.contains(&http.as_u16()) {
+            return TopupMapping::Done(TopupOutcome::Failed {
                 reason: format!(
-                    "Reloadly answered HTTP {} (the top-up may have been processed)",
-                    status.as_u16()
+                    "Reloadly rejected the top-up (HTTP {}: {})",
+                    http.as_u16(),
+                    describe_api_error(&code, &message)
                 ),
             });
         }
-        let code = response.error_code();
-        let message = response.message();
-        if status.is_client_error() {
-            if is_duplicate_custom_identifier(code.as_deref(), message.as_deref()) {
-                return TopupMapping::Duplicate;
-            }
-            if let Some(reason) = code.as_deref().and_then(definite_reason) {
-                return TopupMapping::Done(TopupOutcome::Failed { reason });
-            }
-            if REJECTED_BEFORE_PROCESSING.contains(&status.as_u16()) {
-                return TopupMapping::Done(TopupOutcome::Failed {
-                    reason: format!(
-                        "Reloadly rejected the top-up (HTTP {}: {})",
-                        status.as_u16(),
-                        describe_api_error(&code, &message)
-                    ),
-                });
-            }
-        }
-        TopupMapping::Done(TopupOutcome::Unknown {
+    }
+    TopupMapping::Done(TopupOutcome::Unknown {
+        reason: format!(
+            "unrecognized Reloadly answer HTTP {} ({})",
+            http.as_u16(),
+            describe_api_error(&code, &message)
+        ),
+    })
+}
+
+fn accepted_outcome(http: StatusCode, tx: &TopupTransaction) -> TopupMapping {
+    let upstream = tx.status.as_deref().map(normalize_code);
+    TopupMapping::Done(match upstream.as_deref() {
+        Some("SUCCESSFUL") => TopupOutcome::Success {
+            operator_transaction_id: tx
+                .operator_transaction_id
+                .clone()
+                .or_else(|| tx.transaction_id.map(|t| t.to_string()))
+                .unwrap_or_default(),
+        },
+        Some(final_status @ ("REFUNDED" | "FAILED")) => TopupOutcome::Failed {
+            reason: format!("Reloadly reported the top-up as {final_status} (not delivered)"),
+        },
+        Some(other) => TopupOutcome::Unknown {
             reason: format!(
-                "unrecognized Reloadly answer HTTP {} ({})",
-                status.as_u16(),
-                describe_api_error(&code, &message)
+                "Reloadly answered {other} for transaction {}; awaiting final status",
+                tx.transaction_id
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "?".into())
             ),
-        })
+        },
+        None => TopupOutcome::Unknown {
+            reason: format!("Reloadly answered HTTP {} without a status", http.as_u16()),
+        },
+    })
+}
+
+/// What the transactions report (filtered by `customIdentifier`) says about our top-up.
+#[derive(Debug)]
+pub(super) enum ReportFinding {
+    Entry(TopupTransaction),
+    NotFound,
+    Unavailable(ProviderStatus),
+}
+
+pub(super) fn find_in_report(
+    report: Option<Listing<TopupTransaction>>,
+    our_id: &str,
+) -> ReportFinding {
+    let Some(Listing(entries)) = report else {
+        return ReportFinding::Unavailable(unavailable(
+            "transactions report has an unexpected format".into(),
+        ));
+    };
+    if entries.is_empty() {
+        return ReportFinding::NotFound;
+    }
+    match entries
+        .into_iter()
+        .find(|t| t.custom_identifier.as_deref() == Some(our_id))
+    {
+        Some(entry) => ReportFinding::Entry(entry),
+        // Entries, but none of them ours: the filter was not applied, so absence proves
+        // nothing. Never answer NotFound here (it would refund a possibly delivered top-up).
+        None => ReportFinding::Unavailable(unavailable(
+            "transactions report did not honour the customIdentifier filter".into(),
+        )),
+    }
+}
+
+/// Our top-up's status from its report entry and, when the status endpoint answered, its
+/// live status (which wins). No status anywhere is `Unavailable`, never a final answer.
+pub(super) fn status_outcome(
+    entry: &TopupTransaction,
+    live: Option<&StatusResponse>,
+) -> ProviderStatus {
+    let reported = entry.status.as_deref().map(normalize_code);
+    let Some(transaction_id) = entry.transaction_id else {
+        return match reported {
+            Some(s) => map_status(
+                &s,
+                entry.operator_transaction_id.clone().unwrap_or_default(),
+                0,
+            ),
+            None => unavailable("report entry has neither transactionId nor status".into()),
+        };
+    };
+    if let Some(live) = live {
+        if let Some(status) = live.status().map(normalize_code) {
+            let op_id = live
+                .operator_transaction_id()
+                .map(str::to_owned)
+                .or_else(|| entry.operator_transaction_id.clone())
+                .unwrap_or_else(|| transaction_id.to_string());
+            return map_status(&status, op_id, transaction_id);
+        }
+    }
+    match reported {
+        Some(s) => {
+            let op_id = entry
+                .operator_transaction_id
+                .clone()
+                .unwrap_or_else(|| transaction_id.to_string());
+            map_status(&s, op_id, transaction_id)
+        }
+        None => unavailable(format!(
+            "no status for Reloadly transaction {transaction_id}"
+        )),
     }
 }

@@ -2,11 +2,10 @@
 //! shortly before `expires_in` and once on a 401.
 
 use super::client::remaining;
-use super::dto::{value_as_u64, ApiResponse};
+use super::dto::{decode, ApiResponse, TokenRequest, TokenResponse};
 use super::error::ReloadlyError;
 use super::ReloadlyProvider;
 use reqwest::header::{HeaderValue, ACCEPT};
-use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 pub(super) struct CachedToken {
@@ -49,12 +48,12 @@ impl ReloadlyProvider {
         deadline: Instant,
     ) -> Result<CachedToken, ReloadlyError> {
         let started = Instant::now();
-        let body = json!({
-            "client_id": self.credentials.client_id,
-            "client_secret": self.credentials.client_secret,
-            "grant_type": "client_credentials",
-            "audience": self.audience,
-        });
+        let body = TokenRequest {
+            client_id: &self.credentials.client_id,
+            client_secret: &self.credentials.client_secret,
+            grant_type: "client_credentials",
+            audience: &self.audience,
+        };
         let url = format!("{}/oauth/token", self.auth_url);
         let mut connect_retried = false;
         let response = loop {
@@ -78,31 +77,23 @@ impl ReloadlyProvider {
             }
         };
         let status = response.status();
-        let bytes = response
+        let body = response
             .bytes()
             .await
-            .map_err(|e| ReloadlyError::Auth(ReloadlyError::from_reqwest(e).to_string()))?;
-        let parsed: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            .map_err(|e| ReloadlyError::Auth(ReloadlyError::from_reqwest(e).to_string()))?
+            .to_vec();
         if !status.is_success() {
             // Only the documented error fields; never echo the raw body.
-            let api = ApiResponse {
-                status,
-                body: parsed,
-            }
-            .into_error();
+            let api = ApiResponse { status, body }.into_error();
             return Err(ReloadlyError::Auth(api.to_string()));
         }
-        let value = parsed
-            .get("access_token")
-            .and_then(Value::as_str)
+        let answer: TokenResponse = decode(&body);
+        let value = answer
+            .access_token
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ReloadlyError::Auth("token response has no access_token".into()))?
-            .to_owned();
+            .ok_or_else(|| ReloadlyError::Auth("token response has no access_token".into()))?;
         // `expires_in` is a number in one doc sample and a string in the other.
-        let expires_in = parsed
-            .get("expires_in")
-            .and_then(value_as_u64)
-            .unwrap_or(300);
+        let expires_in = answer.expires_in.unwrap_or(300);
         let margin = (expires_in / 10).min(60);
         let refresh_at = started + Duration::from_secs(expires_in.saturating_sub(margin));
         tracing::info!(expires_in, "obtained a Reloadly access token");

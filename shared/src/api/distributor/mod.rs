@@ -143,10 +143,12 @@ pub async fn login(
             },
             Err(_) => None,
         };
-        let hashes: Vec<String> = match &account {
-            Some(a) => a.secret_key_hash.iter().cloned().collect(),
-            None => vec![DUMMY_SECRET_HASH.to_owned()],
-        };
+        // Exactly one comparison in every case: an account without a secret compares against
+        // the dummy hash too.
+        let hashes = vec![account
+            .as_ref()
+            .and_then(|a| a.secret_key_hash.clone())
+            .unwrap_or_else(|| DUMMY_SECRET_HASH.to_owned())];
         let matches = key_matches(secret, &hashes);
         let account = match account {
             Some(a) if matches => a,
@@ -297,6 +299,24 @@ mod login_tests {
         // THEN both are the same 401 with the same body: ids cannot be enumerated
         assert_eq!(wrong_secret.0, 401);
         assert_eq!(wrong_secret, unknown_id);
+        // and so are a malformed id, a disabled account and an account without a secret
+        let malformed = login_with(&store, "NOBODY 001", SECRET).await;
+        assert_eq!(wrong_secret, malformed);
+        for (id, active, secret) in [
+            ("OFF_001", false, Some(hash_key(SECRET))),
+            ("API_ONLY_001", true, None),
+        ] {
+            let mut account = store
+                .get_account(&CustomerId::parse("SMARTBIZ_001").unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            account.customer_id = CustomerId::parse(id).unwrap();
+            account.active = active;
+            account.secret_key_hash = secret;
+            store.put_account(account);
+            assert_eq!(wrong_secret, login_with(&store, id, SECRET).await, "{id}");
+        }
         assert_eq!(wrong_secret.1["response_code"], json!("05"));
     }
 

@@ -4,7 +4,7 @@ use super::catalog::Product;
 use super::codes::ResponseCode;
 use super::error::DistributorError;
 use super::string_field;
-use crate::domain::{MxnAmount, Phone, Reference, MAX_TOPUP_MXN};
+use crate::domain::{IdempotencyKey, MxnAmount, Phone, Reference, MAX_TOPUP_MXN};
 use crate::topup::TopupInput;
 use serde_json::{Map, Value};
 
@@ -99,7 +99,7 @@ pub(super) fn parse_purchase(
         TopupInput {
             phone,
             amount,
-            idempotency_key: Some(format!("DIST#{}", reference.as_str())),
+            idempotency_key: Some(IdempotencyKey::Distributor(reference.clone())),
             reference: Some(reference),
         },
     ))

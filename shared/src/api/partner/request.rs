@@ -1,7 +1,7 @@
 //! Parsing the partner API's top-up body (`{phone, amount, reference?}` + `Idempotency-Key`).
 
 use super::error::ApiError;
-use crate::domain::{MxnAmount, Phone, Reference};
+use crate::domain::{IdempotencyKey, MxnAmount, Phone, Reference};
 use crate::topup::TopupInput;
 use serde_json::{Map, Value};
 
@@ -55,11 +55,7 @@ pub fn parse_topup(
                 .map_err(|e| ApiError::validation(format!("Idempotency-Key header: {e}")))?,
         ),
     };
-    let idempotency_key = match (&reference, header_key) {
-        (Some(r), _) => Some(format!("REF#{}", r.as_str())),
-        (None, Some(k)) => Some(format!("KEY#{}", k.as_str())),
-        (None, None) => None,
-    };
+    let idempotency_key = IdempotencyKey::for_partner(reference.as_ref(), header_key);
     Ok(TopupInput {
         phone,
         amount,
@@ -86,7 +82,14 @@ mod tests {
         .unwrap();
         assert_eq!(input.phone.as_str(), "5566374683");
         assert_eq!(input.amount.value(), 20);
-        assert_eq!(input.idempotency_key.as_deref(), Some("REF#ORDER_12345"));
+        assert_eq!(
+            input
+                .idempotency_key
+                .as_ref()
+                .map(IdempotencyKey::render)
+                .as_deref(),
+            Some("REF#ORDER_12345")
+        );
     }
 
     #[test]
@@ -96,13 +99,27 @@ mod tests {
             Some("K1"),
         )
         .unwrap();
-        assert_eq!(with_both.idempotency_key.as_deref(), Some("REF#R1"));
+        assert_eq!(
+            with_both
+                .idempotency_key
+                .as_ref()
+                .map(IdempotencyKey::render)
+                .as_deref(),
+            Some("REF#R1")
+        );
         let header_only = parse_topup(
             &body(json!({"phone": "5566374683", "amount": 20})),
             Some("K1"),
         )
         .unwrap();
-        assert_eq!(header_only.idempotency_key.as_deref(), Some("KEY#K1"));
+        assert_eq!(
+            header_only
+                .idempotency_key
+                .as_ref()
+                .map(IdempotencyKey::render)
+                .as_deref(),
+            Some("KEY#K1")
+        );
         let none = parse_topup(&body(json!({"phone": "5566374683", "amount": 20})), None).unwrap();
         assert_eq!(none.idempotency_key, None);
     }
