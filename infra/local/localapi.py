@@ -88,8 +88,9 @@ def admin(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-c", cmd, "relier-admin", *args], cwd=ROOT, **kw)
 
 
-def create_account(prefix: str, balance: str) -> dict:
-    """A new partner account (sandbox fixtures via relier-admin): headers to call the API with."""
+def create_account(prefix: str, balance: str, max_requests_per_15min: int | None = None) -> dict:
+    """A new partner account (sandbox fixtures via relier-admin): headers to call the API with.
+    `max_requests_per_15min` raises the guides' 300-per-15-minutes window (benchmarks)."""
     customer = f"{prefix}_{secrets.token_hex(4).upper()}"
     key = f"{prefix.lower()}_{secrets.token_hex(16)}"
     fixtures = {
@@ -103,6 +104,8 @@ def create_account(prefix: str, balance: str) -> dict:
             "max_topups_per_minute": 0,
         }]
     }
+    if max_requests_per_15min is not None:
+        fixtures["accounts"][0]["max_requests_per_15min"] = max_requests_per_15min
     os.makedirs(os.path.join(ROOT, ".local"), exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=os.path.join(ROOT, ".local"), delete=False) as f:
         json.dump(fixtures, f)
