@@ -69,6 +69,25 @@ pub async fn create_queues(
     queue: &str,
     dead_letter_queue: &str,
 ) -> Result<String, QueueError> {
+    create_queue_with_dlq(
+        client,
+        queue,
+        dead_letter_queue,
+        VISIBILITY_TIMEOUT_SECS,
+        MAX_RECEIVE_COUNT,
+    )
+    .await
+}
+
+/// Create a dead-letter queue and a queue that redrives to it after `max_receive_count`
+/// receives (idempotent; local setup of the top-up and webhook queues). Returns the queue URL.
+pub async fn create_queue_with_dlq(
+    client: &aws_sdk_sqs::Client,
+    queue: &str,
+    dead_letter_queue: &str,
+    visibility_timeout_secs: impl ToString,
+    max_receive_count: impl ToString,
+) -> Result<String, QueueError> {
     use aws_sdk_sqs::types::QueueAttributeName as A;
     let err = |e: &dyn std::fmt::Debug| QueueError(format!("{e:?}").chars().take(300).collect());
     let dlq_url = client
@@ -92,13 +111,13 @@ pub async fn create_queues(
         .ok_or_else(|| QueueError("dead-letter queue has no ARN".into()))?;
     let redrive = serde_json::json!({
         "deadLetterTargetArn": dlq_arn,
-        "maxReceiveCount": MAX_RECEIVE_COUNT.to_string(),
+        "maxReceiveCount": max_receive_count.to_string(),
     })
     .to_string();
     let url = client
         .create_queue()
         .queue_name(queue)
-        .attributes(A::VisibilityTimeout, VISIBILITY_TIMEOUT_SECS.to_string())
+        .attributes(A::VisibilityTimeout, visibility_timeout_secs.to_string())
         .attributes(A::RedrivePolicy, redrive)
         .send()
         .await

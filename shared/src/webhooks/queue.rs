@@ -66,43 +66,12 @@ pub async fn create_queues(
     queue: &str,
     dead_letter_queue: &str,
 ) -> Result<String, QueueError> {
-    use aws_sdk_sqs::types::QueueAttributeName as A;
-    let err = |e: &dyn std::fmt::Debug| QueueError(format!("{e:?}").chars().take(300).collect());
-    let dlq_url = client
-        .create_queue()
-        .queue_name(dead_letter_queue)
-        .attributes(
-            A::MessageRetentionPeriod,
-            crate::adapters::sqs::DLQ_RETENTION_SECS.to_string(),
-        )
-        .send()
-        .await
-        .map_err(|e| err(&e))?
-        .queue_url
-        .unwrap_or_default();
-    let dlq_arn = client
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(A::QueueArn)
-        .send()
-        .await
-        .map_err(|e| err(&e))?
-        .attributes
-        .and_then(|a| a.get(&A::QueueArn).cloned())
-        .ok_or_else(|| QueueError("dead-letter queue has no ARN".into()))?;
-    let redrive = serde_json::json!({
-        "deadLetterTargetArn": dlq_arn,
-        "maxReceiveCount": MAX_RECEIVE_COUNT.to_string(),
-    })
-    .to_string();
-    Ok(client
-        .create_queue()
-        .queue_name(queue)
-        .attributes(A::VisibilityTimeout, VISIBILITY_TIMEOUT_SECS.to_string())
-        .attributes(A::RedrivePolicy, redrive)
-        .send()
-        .await
-        .map_err(|e| err(&e))?
-        .queue_url
-        .unwrap_or_default())
+    crate::adapters::sqs::create_queue_with_dlq(
+        client,
+        queue,
+        dead_letter_queue,
+        VISIBILITY_TIMEOUT_SECS,
+        MAX_RECEIVE_COUNT,
+    )
+    .await
 }
