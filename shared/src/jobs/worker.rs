@@ -4,10 +4,8 @@
 use crate::domain::TransactionId;
 use crate::ports::{StoreError, WorkStore};
 use crate::topup::TopupService;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use futures::FutureExt;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde::Deserialize;
-use std::panic::AssertUnwindSafe;
 
 #[derive(Debug, Deserialize)]
 struct Message {
@@ -55,34 +53,8 @@ pub async fn handle_batch(
     work: &dyn WorkStore,
     service: &TopupService,
 ) -> SqsBatchResponse {
-    let jobs = event.records.into_iter().filter_map(|record| {
-        let Some(message_id) = record.message_id.clone().filter(|m| !m.is_empty()) else {
-            tracing::error!("SQS record without a message id; cannot report it, skipped");
-            return None;
-        };
-        let body = record.body.unwrap_or_default();
-        Some(async move {
-            let result = AssertUnwindSafe(process_message(&body, work, service))
-                .catch_unwind()
-                .await;
-            match result {
-                Ok(Ok(_)) => None,
-                Ok(Err(e)) => {
-                    tracing::error!(%message_id, error = %e, "message failed; will be retried");
-                    Some(message_id)
-                }
-                Err(_) => {
-                    tracing::error!(%message_id, "message handler panicked; will be retried");
-                    Some(message_id)
-                }
-            }
-        })
-    });
-    let mut response = SqsBatchResponse::default();
-    for message_id in futures::future::join_all(jobs).await.into_iter().flatten() {
-        let mut failure = BatchItemFailure::default();
-        failure.item_identifier = message_id;
-        response.batch_item_failures.push(failure);
-    }
-    response
+    super::batch::each_record(event, "message", |body| async move {
+        process_message(&body, work, service).await.map(|_| ())
+    })
+    .await
 }

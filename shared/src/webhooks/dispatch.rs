@@ -10,11 +10,9 @@ use super::signing::signature_header;
 use super::{AttemptRecord, DeliveryStatus, WebhookStore};
 use crate::ports::Clock;
 use crate::ports::StoreError;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Duration;
-use futures::FutureExt;
 use serde::Serialize;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// An attempt in flight is due again (for the sweep) after this long: the 15 s attempt
@@ -231,34 +229,14 @@ impl Dispatcher {
     /// A batch of dispatch messages, run concurrently; a store error or panic fails only its
     /// own message (`batchItemFailures`); malformed messages are dropped.
     pub async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
-        let jobs = event.records.into_iter().filter_map(|record| {
-            let message_id = record.message_id.clone().filter(|m| !m.is_empty())?;
-            let body = record.body.unwrap_or_default();
-            Some(async move {
-                let Ok(msg) = serde_json::from_str::<DispatchMessage>(&body) else {
-                    tracing::error!(%message_id, "malformed dispatch message dropped");
-                    return None;
-                };
-                match AssertUnwindSafe(self.process(&msg)).catch_unwind().await {
-                    Ok(Ok(_)) => None,
-                    Ok(Err(e)) => {
-                        tracing::error!(%message_id, error = %e, "dispatch failed; will be retried");
-                        Some(message_id)
-                    }
-                    Err(_) => {
-                        tracing::error!(%message_id, "dispatch panicked; will be retried");
-                        Some(message_id)
-                    }
-                }
-            })
-        });
-        let mut response = SqsBatchResponse::default();
-        for message_id in futures::future::join_all(jobs).await.into_iter().flatten() {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message_id;
-            response.batch_item_failures.push(failure);
-        }
-        response
+        crate::jobs::batch::each_record(event, "dispatch", |body| async move {
+            let Ok(msg) = serde_json::from_str::<DispatchMessage>(&body) else {
+                tracing::error!("malformed dispatch message dropped");
+                return Ok(());
+            };
+            self.process(&msg).await.map(|_| ())
+        })
+        .await
     }
 }
 
